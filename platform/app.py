@@ -1,0 +1,44 @@
+"""The app factory: wires configuration, extensions and blueprints. No I/O."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from baton.platform.config import load_settings
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    settings = load_settings(overrides)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(settings.flask_config())
+
+    from baton.platform.logging_setup import configure_logging
+
+    configure_logging()
+
+    from baton.platform.extensions import init_extensions
+
+    init_extensions(app, settings)
+
+    from baton.platform import web
+
+    web.init_app(app)
+
+    from baton.client_portal.views import bp as client_bp
+    from baton.platform.api import init_api
+    from baton.platform.auth_views import bp as auth_bp
+    from baton.platform.cli import register_cli
+    from baton.platform.health import bp as health_bp
+    from baton.platform.pages import init_pages
+    from baton.provider_console.views import bp as provider_bp
+    from baton.tenants.views import bp as tenants_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(client_bp)
+    app.register_blueprint(provider_bp)
+    app.register_blueprint(tenants_bp)
+    init_pages(app)
+    init_api(app)
+    register_cli(app)
+    return app

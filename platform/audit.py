@@ -1,0 +1,207 @@
+"""The append-only, hash-chained audit trail (DESIGN.md section 4).
+
+Each organisation has one chain. An event's hash is
+``sha256(previous hash || canonical JSON of the event)``; the chain head is
+advanced under a per-tenant lock so two writers cannot fork it, and a unique
+``(tenant_id, seq)`` makes a fork impossible even if the lock were skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from baton.platform.db import AuditScoped, Base, utcnow
+from baton.platform.request_context import actor_var, request_id_var
+
+GENESIS = "0" * 64
+
+
+class AuditEvent(AuditScoped, Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[str | None] = mapped_column(sa.String(64))
+    actor_label: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    entity_type: Mapped[str] = mapped_column(sa.String(64))
+    entity_id: Mapped[str] = mapped_column(sa.String(64))
+    changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "seq", name="uq_audit_events_tenant_seq"),
+        sa.Index("ix_audit_events_entity", "tenant_id", "entity_type", "entity_id"),
+    )
+
+
+class AuditChainHead(Base):
+    __tablename__ = "audit_chain_heads"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(sa.String(64), default=GENESIS)
+
+
+def jsonable(value: Any) -> Any:
+    """Values as they appear in a diff: exact text for money and times."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Field-level diff: ``{field: [before, after]}`` for fields that changed."""
+    changes = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = jsonable(before.get(key)), jsonable(after.get(key))
+        if old != new:
+            changes[key] = [old, new]
+    return changes
+
+
+def snapshot(obj: Any, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in fields}
+
+
+def canonical(event: AuditEvent) -> str:
+    body = {
+        "tenant_id": str(event.tenant_id),
+        "provider_id": str(event.provider_id) if event.provider_id else None,
+        "seq": event.seq,
+        "id": str(event.id),
+        "created_at": event.created_at.isoformat(),
+        "actor": [event.actor_kind, event.actor_id, event.actor_label],
+        "action": event.action,
+        "entity": [event.entity_type, event.entity_id],
+        "changes": event.changes,
+        "request_id": event.request_id,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
+
+
+def _lock_head(session: Session, tenant_id: uuid.UUID) -> tuple[int, str]:
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"), {"t": str(tenant_id)}
+        )
+    row = conn.execute(
+        sa.select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.tenant_id == tenant_id)
+    ).first()
+    if row is None:
+        conn.execute(sa.insert(AuditChainHead).values(tenant_id=tenant_id, seq=0, hash=GENESIS))
+        return 0, GENESIS
+    return row.seq, row.hash
+
+
+def record(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID | str,
+    changes: dict[str, Any] | None = None,
+    provider_id: uuid.UUID | None = None,
+) -> AuditEvent:
+    """Append one event to the tenant's chain in the caller's transaction."""
+    actor = actor_var.get()
+    seq, prev = _lock_head(session, tenant_id)
+    event = AuditEvent(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        provider_id=provider_id,
+        seq=seq + 1,
+        created_at=utcnow(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        changes=jsonable(changes or {}),
+        request_id=request_id_var.get(),
+        prev_hash=prev,
+    )
+    event.hash = chain_hash(prev, event)
+    session.add(event)
+    session.flush([event])
+    session.execute(
+        sa.update(AuditChainHead)
+        .where(AuditChainHead.tenant_id == tenant_id)
+        .values(seq=event.seq, hash=event.hash)
+    )
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    tenant_id: uuid.UUID
+    seq: int
+    event_id: uuid.UUID | None
+    reason: str
+
+
+def verify_chain(session: Session, tenant_id: uuid.UUID) -> ChainBreak | None:
+    """Recompute the chain; return the first broken event, or None when intact."""
+    prev = GENESIS
+    expected_seq = 1
+    events = session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.seq)
+    )
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainBreak(tenant_id, expected_seq, None, f"event #{expected_seq} is missing")
+        if event.prev_hash != prev:
+            return ChainBreak(tenant_id, event.seq, event.id, "previous-hash link does not match")
+        if chain_hash(prev, event) != event.hash:
+            return ChainBreak(tenant_id, event.seq, event.id, "content does not match its hash")
+        prev = event.hash
+        expected_seq += 1
+    head = session.get(AuditChainHead, tenant_id)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+        return ChainBreak(
+            tenant_id, expected_seq - 1, None, "chain head does not match the last event (events removed?)"
+        )
+    return None
+
+
+def chain_tenants(session: Session) -> list[uuid.UUID]:
+    return list(session.scalars(sa.select(AuditChainHead.tenant_id).order_by(AuditChainHead.tenant_id)))
+
+
+def events_for(session: Session, entity_type: str, entity_id: uuid.UUID | str, limit: int = 200) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.seq.desc())
+            .limit(limit)
+        )
+    )

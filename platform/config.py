@@ -1,0 +1,128 @@
+"""Configuration read from environment variables, once, at app creation."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot start the app safely."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance: Path) -> str:
+    """Embedded mode keeps one generated secret so sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Settings:
+    env: str
+    instance_path: Path
+    secret_key: str
+    database_url: str
+    migration_database_url: str
+    service_database_url: str
+    redis_url: str | None
+    mail_from: str
+    smtp_host: str | None
+    smtp_port: int
+    smtp_username: str | None
+    smtp_password: str | None
+    smtp_starttls: bool
+    public_url: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def flask_config(self) -> dict:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "BATON_SETTINGS": self,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.production,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": self.production,
+            "WTF_CSRF_ENABLED": True,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "BOOTSTRAP_SERVE_LOCAL": True,
+            "API_TITLE": "Baton API",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api/v1",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "MAX_CONTENT_LENGTH": int(os.environ.get("BATON_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
+            + 1024 * 1024,
+            **self.extra,
+        }
+
+
+def load_settings(overrides: dict | None = None) -> Settings:
+    """Build settings from the environment; production refuses unsafe defaults."""
+    env = os.environ.get("BATON_ENV", "development").strip().lower()
+    instance = Path(os.environ.get("BATON_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+    database_url = os.environ.get("DATABASE_URL", "").strip()
+    secret_key = os.environ.get("SECRET_KEY", "").strip()
+
+    if env == "production":
+        missing = [
+            name
+            for name, value in (("SECRET_KEY", secret_key), ("DATABASE_URL", database_url))
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                "BATON_ENV=production needs " + " and ".join(missing) + " to be set; refusing to start."
+            )
+        if database_url.startswith("sqlite"):
+            raise ConfigError("BATON_ENV=production needs a PostgreSQL DATABASE_URL, not SQLite.")
+
+    if not database_url:
+        instance.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance / 'baton.sqlite3'}"
+    if not secret_key:
+        secret_key = _instance_secret(instance)
+
+    settings = Settings(
+        env=env,
+        instance_path=instance,
+        secret_key=secret_key,
+        database_url=database_url,
+        migration_database_url=os.environ.get("MIGRATION_DATABASE_URL", "").strip() or database_url,
+        service_database_url=os.environ.get("SERVICE_DATABASE_URL", "").strip() or database_url,
+        redis_url=os.environ.get("REDIS_URL", "").strip() or None,
+        mail_from=os.environ.get("MAIL_FROM", "Baton <no-reply@baton.localhost>"),
+        smtp_host=os.environ.get("SMTP_HOST", "").strip() or None,
+        smtp_port=int(os.environ.get("SMTP_PORT", "587")),
+        smtp_username=os.environ.get("SMTP_USERNAME") or None,
+        smtp_password=os.environ.get("SMTP_PASSWORD") or None,
+        smtp_starttls=_bool(os.environ.get("SMTP_STARTTLS"), default=True),
+        public_url=os.environ.get("BATON_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+    )
+    for key, value in (overrides or {}).items():
+        if hasattr(settings, key) and key != "extra":
+            setattr(settings, key, value)
+        else:
+            settings.extra[key] = value
+    return settings

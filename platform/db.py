@@ -1,0 +1,250 @@
+"""Engine, session and the two isolation layers.
+
+One SQLAlchemy session per request or job, one transaction in it. When the
+transaction begins on PostgreSQL we set the tenant context with
+``set_config(..., true)`` so it is transaction-local: a pooled connection can
+never carry one tenant's context into the next request. Every ORM SELECT is
+additionally filtered by ``with_loader_criteria`` on the tenant-owned mixins,
+which also scopes the embedded SQLite mode.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from baton.platform.tenancy import NO_CONTEXT, TenantContext
+
+
+class TenantIsolationError(RuntimeError):
+    """A write outside the acting context's tenants was attempted."""
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on PostgreSQL and SQLite alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Baton stores UTC-aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TenantOwned:
+    """Rows of one client tenant. RLS on PostgreSQL, loader criteria everywhere."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+
+
+class ProviderOwned(TenantOwned):
+    """Rows a provider works on: visible to the client and to that provider only."""
+
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+
+
+class AuditScoped:
+    """An organisation's own chain of events; a provider also sees the events it
+    wrote into a client's chain, and nothing else of that client's log."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+
+
+def get_context(session: Session) -> TenantContext:
+    return session.info.get("tenant_context", NO_CONTEXT)
+
+
+def set_context(session: Session, ctx: TenantContext) -> None:
+    """Attach the context; if a transaction is already open, apply it now too."""
+    session.info["tenant_context"] = ctx
+    if session.in_transaction():
+        _apply_pg_settings(session, session.connection(), ctx)
+
+
+def _apply_pg_settings(session: Session, connection, ctx: TenantContext) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    settings = ctx.pg_settings()
+    connection.exec_driver_sql(
+        "SELECT " + ", ".join(f"set_config('{k}', %({k.replace('.', '_')})s, true)" for k in settings),
+        {k.replace(".", "_"): v for k, v in settings.items()},
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session: Session, transaction, connection) -> None:
+    _apply_pg_settings(session, connection, get_context(session))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_queries(state) -> None:
+    if not state.is_select or state.execution_options.get("skip_tenant_scope"):
+        return
+    ctx = get_context(state.session)
+    if ctx.is_service:
+        return
+    visible = tuple(ctx.tenant_ids)
+    org_id = ctx.org_id
+    provider_view = ctx.org_kind == "provider"
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantOwned,
+            lambda cls: cls.tenant_id.in_(visible),
+            include_aliases=True,
+        ),
+    )
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            AuditScoped,
+            lambda cls: sa.or_(
+                cls.tenant_id == org_id,
+                sa.and_(cls.provider_id == org_id, cls.tenant_id.in_(visible)),
+            ),
+            include_aliases=True,
+        ),
+    )
+    if provider_view:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                ProviderOwned,
+                lambda cls: sa.or_(cls.provider_id.is_(None), cls.provider_id == org_id),
+                include_aliases=True,
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_writes(session: Session, flush_context, instances) -> None:
+    """Second layer for writes: refuse rows outside the context before SQL runs."""
+    ctx = get_context(session)
+    if ctx.is_service:
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditScoped):
+            allowed = obj.tenant_id == ctx.org_id or (
+                obj.provider_id == ctx.org_id and obj.tenant_id in ctx.tenant_ids
+            )
+        elif isinstance(obj, TenantOwned):
+            allowed = ctx.can_write(obj.tenant_id, getattr(obj, "provider_id", None))
+        else:
+            continue
+        if not allowed:
+            raise TenantIsolationError(f"write to {type(obj).__name__} outside the acting tenant")
+
+
+class Database:
+    """Unbound until ``init_app``; one engine per role the app uses."""
+
+    def __init__(self) -> None:
+        self.engine: sa.Engine | None = None
+        self.service_engine: sa.Engine | None = None
+        self.session_factory: sessionmaker[Session] | None = None
+        self.service_session_factory: sessionmaker[Session] | None = None
+
+    def configure(self, url: str, service_url: str | None = None) -> None:
+        self.engine = make_engine(url)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        if service_url and service_url != url:
+            self.service_engine = make_engine(service_url)
+        else:
+            self.service_engine = self.engine
+        self.service_session_factory = sessionmaker(self.service_engine, expire_on_commit=False)
+
+    def new_session(self, ctx: TenantContext = NO_CONTEXT) -> Session:
+        assert self.session_factory is not None, "database not configured"
+        session = self.session_factory()
+        session.info["tenant_context"] = ctx
+        return session
+
+    def new_service_session(self, ctx: TenantContext) -> Session:
+        """Cross-tenant jobs connect as the service role, never as the owner."""
+        assert self.service_session_factory is not None, "database not configured"
+        session = self.service_session_factory()
+        session.info["tenant_context"] = ctx
+        return session
+
+    @contextmanager
+    def unit_of_work(self, ctx: TenantContext) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any exception."""
+        session = self.new_session(ctx)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        for engine in {self.engine, self.service_engine}:
+            if engine is not None:
+                engine.dispose()
+
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+db = Database()

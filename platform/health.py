@@ -1,0 +1,61 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+from baton.platform.db import db, utcnow
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process answers; checks nothing else, so a database outage does
+    not make an orchestrator restart healthy web processes."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    settings = current_app.config["BATON_SETTINGS"]
+    checks: dict[str, dict] = {}
+    ok = True
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        checks["database"] = {"ok": True}
+    except Exception as exc:
+        ok = False
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+    try:
+        from baton.platform.outbox import PENDING, OutboxMessage
+
+        with db.service_engine.connect() as conn:
+            oldest = conn.execute(
+                sa.select(sa.func.min(OutboxMessage.created_at)).where(OutboxMessage.status == PENDING)
+            ).scalar()
+        if oldest is not None and oldest.tzinfo is None:
+            from datetime import UTC
+
+            oldest = oldest.replace(tzinfo=UTC)
+        checks["outbox"] = {
+            "ok": True,
+            "oldest_pending_seconds": round((utcnow() - oldest).total_seconds(), 1) if oldest else 0,
+        }
+    except Exception as exc:
+        checks["outbox"] = {"ok": False, "error": type(exc).__name__}
+    if settings.redis_url:
+        try:
+            from baton.workers.queues import QUEUE_NAMES, queue, redis_connection
+
+            redis_connection(settings.redis_url).ping()
+            checks["redis"] = {
+                "ok": True,
+                "queue_depth": {name: queue(settings.redis_url, name).count for name in QUEUE_NAMES},
+            }
+        except Exception as exc:
+            ok = False
+            checks["redis"] = {"ok": False, "error": type(exc).__name__}
+    return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)

@@ -1,0 +1,7 @@
+"""Imports every model module so metadata is complete (Alembic, tests)."""
+
+
+def load_all_models() -> None:
+    import baton.platform.audit  # noqa: F401
+    import baton.platform.outbox  # noqa: F401
+    import baton.tenants.models  # noqa: F401

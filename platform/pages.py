@@ -1,0 +1,97 @@
+"""Shared page plumbing: template helpers, navigation, error pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from baton.platform.auth import identity
+from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.request_context import request_id_var
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: tuple[str, ...] | None = None
+
+
+NAV = {
+    "client": [
+        NavItem("Home", "client.home"),
+        NavItem("Engagements", "tenants.engagements"),
+        NavItem("Members", "tenants.members", ("admin",)),
+        NavItem("API tokens", "tenants.api_tokens", ("admin",)),
+        NavItem("Audit log", "tenants.audit_log", ("admin",)),
+    ],
+    "provider": [
+        NavItem("Home", "provider.home"),
+        NavItem("Engagements", "tenants.engagements"),
+        NavItem("Members", "tenants.members", ("admin",)),
+        NavItem("API tokens", "tenants.api_tokens", ("admin",)),
+        NavItem("Audit log", "tenants.audit_log", ("admin",)),
+    ],
+}
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    401: ("Sign in needed", "Sign in to continue."),
+    403: ("Not allowed", "Your role does not allow this. Ask your organisation's admin."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed", "This address does not accept that method."),
+    409: ("Conflict", "That change conflicts with the current state."),
+    413: ("Too large", "The upload is larger than allowed."),
+    422: ("Check your input", "Some of what you entered needs fixing."),
+    429: ("Slow down", "Too many attempts. Wait a few minutes."),
+    500: ("Something went wrong", "The error was logged. Try again, and quote the reference if it persists."),
+}
+
+
+def nav_items() -> list[NavItem]:
+    ident = identity()
+    return [item for item in NAV.get(ident.kind or "", []) if item.roles is None or ident.role in item.roles]
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, detail: str | None = None, errors: dict | None = None):
+    title, message = MESSAGES.get(status, ("Error", "Something went wrong."))
+    if _wants_json():
+        body = {"status": status, "message": detail or message}
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), status
+    return render_template(
+        "errors/error.html", title=title, message=detail or message, request_id=request_id_var.get()
+    ), status
+
+
+def init_pages(app: Flask) -> None:
+    app.jinja_env.globals.update(current_identity=identity, nav_items=nav_items)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return error_response(400, "This form has expired or was not sent from Baton. Reload the page and try again.")
+
+    @app.errorhandler(ValidationFailed)
+    def _invalid(exc: ValidationFailed):
+        return error_response(422, str(exc), exc.errors)
+
+    @app.errorhandler(ServiceError)
+    def _service(exc: ServiceError):
+        return error_response(exc.status, str(exc) if exc.status not in (404, 403) else None)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return error_response(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return error_response(500)

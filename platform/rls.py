@@ -1,0 +1,113 @@
+"""Row-level security and privileges, applied by migrations on PostgreSQL.
+
+Policies read transaction-local settings through small SQL functions. A
+setting that was never set, or was reset at the end of a transaction, reads
+as '' and becomes NULL / an empty array: no context means no rows.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+APP_ROLE = "baton_app"
+SERVICE_ROLE = "baton_service"
+
+FUNCTIONS = """
+CREATE OR REPLACE FUNCTION baton_org_id() RETURNS uuid LANGUAGE sql STABLE AS
+  $$ SELECT NULLIF(current_setting('baton.org_id', true), '')::uuid $$;
+CREATE OR REPLACE FUNCTION baton_org_kind() RETURNS text LANGUAGE sql STABLE AS
+  $$ SELECT NULLIF(current_setting('baton.org_kind', true), '') $$;
+CREATE OR REPLACE FUNCTION baton_tenant_ids() RETURNS uuid[] LANGUAGE sql STABLE AS
+  $$ SELECT COALESCE(NULLIF(current_setting('baton.tenant_ids', true), '')::uuid[], '{}'::uuid[]) $$;
+"""
+
+# What each kind of tenant-owned table lets the acting organisation see and write.
+POLICIES = {
+    # Client-wide reference data: every engaged provider reads, only the client writes.
+    "reference": (
+        "tenant_id = ANY(baton_tenant_ids())",
+        "baton_org_kind() = 'client' AND tenant_id = baton_org_id()",
+    ),
+    # Rows a provider works on: the client and that one provider.
+    "provider": (
+        "tenant_id = ANY(baton_tenant_ids()) AND (baton_org_kind() = 'client'"
+        " OR provider_id IS NULL OR provider_id = baton_org_id())",
+        "(baton_org_kind() = 'client' AND tenant_id = baton_org_id())"
+        " OR (baton_org_kind() = 'provider' AND provider_id = baton_org_id()"
+        " AND tenant_id = ANY(baton_tenant_ids()))",
+    ),
+    # An organisation's audit chain, plus the events a provider wrote into a client's.
+    "audit": (
+        "tenant_id = baton_org_id() OR (provider_id = baton_org_id() AND tenant_id = ANY(baton_tenant_ids()))",
+        "tenant_id = baton_org_id() OR (provider_id = baton_org_id() AND tenant_id = ANY(baton_tenant_ids()))",
+    ),
+    "chain_head": (
+        "tenant_id = baton_org_id() OR tenant_id = ANY(baton_tenant_ids())",
+        "tenant_id = baton_org_id() OR tenant_id = ANY(baton_tenant_ids())",
+    ),
+}
+
+
+def is_postgres() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def role_exists(role: str) -> bool:
+    return bool(op.get_bind().exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").scalar())
+
+
+def install_functions() -> None:
+    if is_postgres():
+        op.execute(FUNCTIONS)
+
+
+def enable(table: str, scope: str) -> None:
+    """ENABLE and FORCE RLS with the scope's policy, plus a service-role bypass policy."""
+    if not is_postgres():
+        return
+    using, check = POLICIES[scope]
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({using}) WITH CHECK ({check})")
+    if role_exists(SERVICE_ROLE):
+        op.execute(f"CREATE POLICY service_role ON {table} TO {SERVICE_ROLE} USING (true) WITH CHECK (true)")
+
+
+def append_only(table: str) -> None:
+    """Refuse UPDATE and DELETE for everyone, the owner included."""
+    if is_postgres():
+        op.execute(
+            """
+            CREATE OR REPLACE FUNCTION baton_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+            END $$;
+            """
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION baton_refuse_change()"
+        )
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
+                   " FOR EACH STATEMENT EXECUTE FUNCTION baton_refuse_change()")
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}"
+                f" BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
+            )
+
+
+def grant_privileges(append_only_tables: tuple[str, ...] = ("audit_events",)) -> None:
+    """The app and service roles read and write rows; they own nothing."""
+    if not is_postgres():
+        return
+    for role in (APP_ROLE, SERVICE_ROLE):
+        if not role_exists(role):
+            continue
+        op.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        for table in append_only_tables:
+            op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}")
+        op.execute(f"REVOKE ALL ON alembic_version FROM {role}")

@@ -1,0 +1,98 @@
+"""The request lifecycle: one session and one transaction per request.
+
+The transaction commits only when the response is a success (status below
+400), so a rejected form or API call changes nothing. Outbox rows written in
+it are handed to the job runner after the commit, never before.
+"""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from flask import Flask, current_app, g, request
+from sqlalchemy.orm import Session
+
+from baton.platform import jobs
+from baton.platform.db import db, set_context
+from baton.platform.request_context import actor_var, new_request_id, request_id_var
+from baton.platform.tenancy import NO_CONTEXT
+
+log = structlog.get_logger("baton.request")
+
+
+def dbs() -> Session:
+    """The request's database session, created on first use."""
+    if "db_session" not in g:
+        g.db_session = db.new_session(NO_CONTEXT)
+    return g.db_session
+
+
+def _before() -> None:
+    from baton.platform.auth import resolve_identity
+
+    g.started = time.perf_counter()
+    rid = request.headers.get("X-Request-ID", "")[:64] or new_request_id()
+    g.request_id_token = request_id_var.set(rid)
+    if request.endpoint in {"health.healthz", "health.readyz", "static", "bootstrap.static"}:
+        return
+    ident = resolve_identity()
+    g.identity = ident
+    g.actor_token = actor_var.set(ident.actor)
+    set_context(dbs(), ident.context)
+
+
+def _after(response):
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        try:
+            if response.status_code < 400:
+                outbox_ids = session.info.pop("outbox_ids", [])
+                session.commit()
+                if outbox_ids:
+                    dispatch_after_commit(outbox_ids)
+            else:
+                session.rollback()
+        finally:
+            session.close()
+    response.headers["X-Request-ID"] = request_id_var.get() or ""
+    if request.endpoint not in {"static", "bootstrap.static"}:
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+        )
+    return response
+
+
+def _teardown(exc) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+    if "actor_token" in g:
+        actor_var.reset(g.pop("actor_token"))
+    if "request_id_token" in g:
+        request_id_var.reset(g.pop("request_id_token"))
+
+
+def dispatch_after_commit(outbox_ids: list) -> None:
+    """Embedded mode runs the jobs now; otherwise the relay hands them to RQ."""
+    settings = current_app.config["BATON_SETTINGS"]
+    if settings.redis_url:
+        from baton.workers.relay import relay_once
+
+        try:
+            relay_once()
+        except Exception as exc:  # Redis down: the outbox keeps the work for the relay.
+            log.warning("relay_deferred", error=str(exc))
+    else:
+        jobs.drain_inline(outbox_ids)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_before)
+    app.after_request(_after)
+    app.teardown_request(_teardown)

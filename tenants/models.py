@@ -1,0 +1,143 @@
+"""Organisations, users, memberships, engagements and API tokens.
+
+These are the platform directory: authentication reads them before any
+tenant context exists, so they carry no row-level security (see
+docs/decisions/0002-directory-tables.md). Every query of them in a service
+filters by the acting organisation explicitly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from baton.platform.db import Base, IdMixin
+
+ORG_KINDS = ("client", "provider")
+CLIENT_ROLES = ("admin", "sourcing", "approver", "viewer")
+PROVIDER_ROLES = ("admin", "buyer", "viewer")
+ENGAGEMENT_STATUSES = ("active", "suspended", "ended")
+
+
+def roles_for(kind: str) -> tuple[str, ...]:
+    return CLIENT_ROLES if kind == "client" else PROVIDER_ROLES
+
+
+class Organisation(IdMixin, Base):
+    __tablename__ = "organisations"
+
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    # Prefix of purchase-order numbers, e.g. ACME-000123.
+    code: Mapped[str] = mapped_column(sa.String(12))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (sa.CheckConstraint("kind IN ('client', 'provider')", name="kind"),)
+
+
+class User(IdMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    is_operator: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Membership(IdMixin, Base):
+    __tablename__ = "memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id", name="uq_membership_user_org"),)
+
+
+class Engagement(IdMixin, Base):
+    __tablename__ = "engagements"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    # SLA targets in business hours; measured by the SLA clock.
+    sla_handoff_to_release_hours: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal("48"))
+    sla_release_to_ack_hours: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal("72"))
+
+    client: Mapped[Organisation] = relationship(foreign_keys=[client_id])
+    provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("client_id", "provider_id", name="uq_engagement_client_provider"),
+        sa.CheckConstraint("status IN ('active', 'suspended', 'ended')", name="status"),
+        sa.CheckConstraint("client_id <> provider_id", name="distinct_parties"),
+    )
+
+
+class Invitation(IdMixin, Base):
+    __tablename__ = "invitations"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ApiToken(IdMixin, Base):
+    __tablename__ = "api_tokens"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    # The role the token acts with inside its organisation.
+    role: Mapped[str] = mapped_column(sa.String(16))
+    # First characters of the token, shown in lists so people can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class LoginFailure(IdMixin, Base):
+    """Failed sign-ins, counted per account and per address for throttling."""
+
+    __tablename__ = "login_failures"
+
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    address: Mapped[str] = mapped_column(sa.String(64), index=True)

@@ -1,0 +1,172 @@
+"""Organisation admin pages, shared by client and provider admins."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+
+from baton.platform.auth import identity, require
+from baton.platform.errors import ValidationFailed
+from baton.platform.forms import EmptyForm
+from baton.platform.web import dbs
+from baton.tenants import services
+from baton.tenants.forms import InviteForm, RoleForm, TokenForm
+from baton.tenants.models import roles_for
+
+bp = Blueprint("tenants", __name__, template_folder="templates", url_prefix="/organisation")
+
+ADMIN = ("admin",)
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(r, r.capitalize()) for r in roles_for(identity().kind)]
+
+
+def _members_page(invite_form: InviteForm | None = None, errors: dict | None = None, status: int = 200):
+    ident = identity()
+    invite_form = invite_form or InviteForm()
+    invite_form.role.choices = _role_choices()
+    return render_template(
+        "tenants/members.html",
+        members=services.list_members(dbs(), ident.organisation.id),
+        invitations=services.list_open_invitations(dbs(), ident.organisation.id),
+        invite_form=invite_form,
+        roles=roles_for(ident.kind),
+        action_form=EmptyForm(),
+        errors=errors,
+    ), status
+
+
+@bp.get("/members")
+@require(roles=ADMIN)
+def members():
+    return _members_page()
+
+
+@bp.post("/members/invite")
+@require(roles=ADMIN)
+def invite():
+    form = InviteForm()
+    form.role.choices = _role_choices()
+    if not form.validate_on_submit():
+        return _members_page(form, status=400)
+    ident = identity()
+    try:
+        invitation = services.invite(
+            dbs(), ident.organisation, email=form.email.data, role=form.role.data, inviter=ident.user
+        )
+    except ValidationFailed as exc:
+        return _members_page(form, exc.errors, 422)
+    flash(f"Invitation sent to {invitation.email}.", "success")
+    return redirect(url_for("tenants.members"))
+
+
+@bp.post("/members/<uuid:membership_id>/role")
+@require(roles=ADMIN)
+def change_role(membership_id: uuid.UUID):
+    form = RoleForm()
+    form.role.choices = _role_choices()
+    if not form.validate_on_submit():
+        return _members_page(errors={"role": "Choose one of the listed roles."}, status=400)
+    try:
+        membership = services.change_role(dbs(), identity().organisation, membership_id, form.role.data)
+    except ValidationFailed as exc:
+        return _members_page(errors=exc.errors, status=422)
+    flash(f"{membership.user.name} is now {membership.role}.", "success")
+    return redirect(url_for("tenants.members"))
+
+
+@bp.post("/members/<uuid:membership_id>/deactivate")
+@require(roles=ADMIN)
+def deactivate(membership_id: uuid.UUID):
+    EmptyForm().validate_on_submit() or _abort_csrf()
+    try:
+        membership = services.set_member_active(dbs(), identity().organisation, membership_id, False)
+    except ValidationFailed as exc:
+        return _members_page(errors=exc.errors, status=422)
+    flash(f"{membership.user.name} can no longer sign in to {identity().organisation.name}.", "success")
+    return redirect(url_for("tenants.members"))
+
+
+@bp.post("/members/<uuid:membership_id>/reactivate")
+@require(roles=ADMIN)
+def reactivate(membership_id: uuid.UUID):
+    EmptyForm().validate_on_submit() or _abort_csrf()
+    membership = services.set_member_active(dbs(), identity().organisation, membership_id, True)
+    flash(f"{membership.user.name} is active again.", "success")
+    return redirect(url_for("tenants.members"))
+
+
+@bp.post("/invitations/<uuid:invitation_id>/revoke")
+@require(roles=ADMIN)
+def revoke_invitation(invitation_id: uuid.UUID):
+    EmptyForm().validate_on_submit() or _abort_csrf()
+    invitation = services.revoke_invitation(dbs(), identity().organisation, invitation_id)
+    flash(f"Invitation to {invitation.email} revoked.", "success")
+    return redirect(url_for("tenants.members"))
+
+
+def _tokens_page(form: TokenForm | None = None, new_token: str | None = None, errors=None, status=200):
+    form = form or TokenForm()
+    form.role.choices = _role_choices()
+    return render_template(
+        "tenants/api_tokens.html",
+        tokens=services.list_api_tokens(dbs(), identity().organisation.id),
+        form=form,
+        new_token=new_token,
+        action_form=EmptyForm(),
+        errors=errors,
+    ), status
+
+
+@bp.get("/api-tokens")
+@require(roles=ADMIN)
+def api_tokens():
+    return _tokens_page()
+
+
+@bp.post("/api-tokens")
+@require(roles=ADMIN)
+def create_api_token():
+    form = TokenForm()
+    form.role.choices = _role_choices()
+    if not form.validate_on_submit():
+        return _tokens_page(form, status=400)
+    ident = identity()
+    try:
+        token, row = services.create_api_token(
+            dbs(), ident.organisation, name=form.name.data, role=form.role.data, created_by=ident.user
+        )
+    except ValidationFailed as exc:
+        return _tokens_page(form, errors=exc.errors, status=422)
+    # Rendered directly, not redirected: the token is shown this once and never stored.
+    return _tokens_page(TokenForm(formdata=None), new_token=token, status=201)
+
+
+@bp.post("/api-tokens/<uuid:token_id>/revoke")
+@require(roles=ADMIN)
+def revoke_api_token(token_id: uuid.UUID):
+    EmptyForm().validate_on_submit() or _abort_csrf()
+    row = services.revoke_api_token(dbs(), identity().organisation, token_id)
+    flash(f"Token {row.name} revoked; integrations using it now get 401.", "success")
+    return redirect(url_for("tenants.api_tokens"))
+
+
+@bp.get("/engagements")
+@require()
+def engagements():
+    ident = identity()
+    return render_template("tenants/engagements.html", engagements=services.engagements_of(dbs(), ident.organisation))
+
+
+@bp.get("/audit")
+@require(roles=ADMIN)
+def audit_log():
+    return render_template("tenants/audit_log.html", events=services.recent_audit(dbs(), identity().organisation.id))
+
+
+def _abort_csrf():
+    from flask_wtf.csrf import CSRFError
+
+    raise CSRFError("The CSRF token is missing.")

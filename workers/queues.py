@@ -1,0 +1,19 @@
+"""Redis connection and RQ queues by urgency."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from redis import Redis
+from rq import Queue
+
+QUEUE_NAMES = ("high", "default", "low")
+
+
+@lru_cache(maxsize=4)
+def redis_connection(url: str) -> Redis:
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def queue(url: str, name: str) -> Queue:
+    return Queue(name, connection=redis_connection(url))
