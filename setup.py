@@ -20,5 +20,8 @@ setup(
     package_dir=package_dir,
     packages=packages,
     include_package_data=True,
-    package_data={f"baton.{a}": ["**/*.html", "**/*.txt", "**/*.ini", "**/*.mako", "**/*.css", "**/*.js"] for a in AREAS},
+    package_data={
+        f"baton.{a}": ["**/*.html", "**/*.txt", "**/*.ini", "**/*.mako", "**/*.css", "**/*.js"]
+        for a in AREAS
+    },
 )

@@ -27,7 +27,10 @@ def token_required(kind: str | None = None, roles: tuple[str, ...] | None = None
             if kind is not None and ident.kind != kind:
                 abort(404)
             if roles is not None and ident.role not in roles:
-                abort(403, message=f"This token acts as {ident.role}; the call needs one of {', '.join(roles)}.")
+                abort(
+                    403,
+                    message=f"This token acts as {ident.role}; the call needs one of {', '.join(roles)}.",
+                )
             return view(*args, **kwargs)
 
         return wrapper
@@ -39,10 +42,13 @@ def init_api(app: Flask) -> None:
     from baton.platform.extensions import csrf
     from baton.tenants.api import blp as tenants_blp
 
-    app.config.setdefault("API_SPEC_OPTIONS", {
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
-    })
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
     api.init_app(app)
     for blp in (tenants_blp,):
         csrf.exempt(blp)

@@ -112,7 +112,9 @@ def _lock_head(session: Session, tenant_id: uuid.UUID) -> tuple[int, str]:
             sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"), {"t": str(tenant_id)}
         )
     row = conn.execute(
-        sa.select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.tenant_id == tenant_id)
+        sa.select(AuditChainHead.seq, AuditChainHead.hash).where(
+            AuditChainHead.tenant_id == tenant_id
+        )
     ).first()
     if row is None:
         conn.execute(sa.insert(AuditChainHead).values(tenant_id=tenant_id, seq=0, hash=GENESIS))
@@ -187,16 +189,23 @@ def verify_chain(session: Session, tenant_id: uuid.UUID) -> ChainBreak | None:
     head = session.get(AuditChainHead, tenant_id)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
         return ChainBreak(
-            tenant_id, expected_seq - 1, None, "chain head does not match the last event (events removed?)"
+            tenant_id,
+            expected_seq - 1,
+            None,
+            "chain head does not match the last event (events removed?)",
         )
     return None
 
 
 def chain_tenants(session: Session) -> list[uuid.UUID]:
-    return list(session.scalars(sa.select(AuditChainHead.tenant_id).order_by(AuditChainHead.tenant_id)))
+    return list(
+        session.scalars(sa.select(AuditChainHead.tenant_id).order_by(AuditChainHead.tenant_id))
+    )
 
 
-def events_for(session: Session, entity_type: str, entity_id: uuid.UUID | str, limit: int = 200) -> list[AuditEvent]:
+def events_for(
+    session: Session, entity_type: str, entity_id: uuid.UUID | str, limit: int = 200
+) -> list[AuditEvent]:
     return list(
         session.scalars(
             sa.select(AuditEvent)

@@ -96,7 +96,9 @@ def switch_organisation():
         abort(401)
     if not form.validate_on_submit():
         abort(400)
-    membership = next((m for m in identity().memberships if str(m.organisation_id) == form.org_id.data), None)
+    membership = next(
+        (m for m in identity().memberships if str(m.organisation_id) == form.org_id.data), None
+    )
     if membership is None:
         abort(404)
     session["org_id"] = str(membership.organisation_id)
@@ -129,7 +131,10 @@ def accept_invitation(token: str):
     if request.method == "GET" or not form.validate_on_submit():
         status = 200 if request.method == "GET" else 400
         return render_template(
-            "auth/accept_invitation.html", form=form, invitation=invitation, has_password=has_password
+            "auth/accept_invitation.html",
+            form=form,
+            invitation=invitation,
+            has_password=has_password,
         ), status
     set_context(dbs(), services.context_for(dbs(), invitation.organisation))
     try:
@@ -138,7 +143,11 @@ def accept_invitation(token: str):
         )
     except ValidationFailed as exc:
         return render_template(
-            "auth/accept_invitation.html", form=form, invitation=invitation, has_password=has_password, errors=exc.errors
+            "auth/accept_invitation.html",
+            form=form,
+            invitation=invitation,
+            has_password=has_password,
+            errors=exc.errors,
         ), 422
     session.clear()
     login_user(user)
@@ -154,7 +163,9 @@ def forgot_password():
         services.request_password_reset(dbs(), form.email.data)
         flash("If that address has an account, a reset link is on its way.", "info")
         return redirect(url_for("auth.login"))
-    return render_template("auth/forgot_password.html", form=form), (400 if request.method == "POST" else 200)
+    return render_template("auth/forgot_password.html", form=form), (
+        400 if request.method == "POST" else 200
+    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -165,7 +176,9 @@ def reset_password(token: str):
     except LinkError as exc:
         return render_template("auth/link_problem.html", message=str(exc)), 400
     if request.method == "GET" or not form.validate_on_submit():
-        return render_template("auth/reset_password.html", form=form), (200 if request.method == "GET" else 400)
+        return render_template("auth/reset_password.html", form=form), (
+            200 if request.method == "GET" else 400
+        )
     try:
         services.reset_password(dbs(), uuid.UUID(payload["id"]), payload["fp"], form.password.data)
     except ValidationFailed as exc:

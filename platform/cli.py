@@ -39,7 +39,9 @@ def _org(session, slug_or_name: str):
     from baton.tenants.models import Organisation
 
     org = session.scalar(
-        sa.select(Organisation).where(sa.or_(Organisation.slug == slug_or_name, Organisation.name == slug_or_name))
+        sa.select(Organisation).where(
+            sa.or_(Organisation.slug == slug_or_name, Organisation.name == slug_or_name)
+        )
     )
     if org is None:
         raise click.ClickException(f"No organisation {slug_or_name!r}.")
@@ -64,7 +66,9 @@ def register_cli(app: Flask) -> None:
         """Create a client or provider organisation."""
         from baton.tenants.services import create_organisation
 
-        org = _run(lambda s: create_organisation(s, name=name, kind=kind, code=code, timezone=timezone))
+        org = _run(
+            lambda s: create_organisation(s, name=name, kind=kind, code=code, timezone=timezone)
+        )
         click.echo(f"Created {kind} {org.name} (slug {org.slug}, id {org.id}).")
 
     @app.cli.command("user-create")
@@ -79,7 +83,9 @@ def register_cli(app: Flask) -> None:
 
         def go(s):
             org = _org(s, org_ref)
-            user = services.find_user(s, email) or services.create_user(s, email=email, name=name, password=password)
+            user = services.find_user(s, email) or services.create_user(
+                s, email=email, name=name, password=password
+            )
             services.add_member(s, org, user, role)
             return user
 
@@ -127,7 +133,9 @@ def register_cli(app: Flask) -> None:
         from baton.tenants import services
 
         def go(s):
-            engagement = services.find_engagement(s, _org(s, client_ref).id, _org(s, provider_ref).id)
+            engagement = services.find_engagement(
+                s, _org(s, client_ref).id, _org(s, provider_ref).id
+            )
             services.set_engagement_status(s, engagement, status)
 
         _run(go)
@@ -147,7 +155,8 @@ def register_cli(app: Flask) -> None:
             session.close()
         for b in broken:
             click.echo(
-                f"BROKEN tenant {b.tenant_id}: event #{b.seq} (id {b.event_id or 'n/a'}): {b.reason}", err=True
+                f"BROKEN tenant {b.tenant_id}: event #{b.seq} (id {b.event_id or 'n/a'}): {b.reason}",
+                err=True,
             )
         if broken:
             sys.exit(1)

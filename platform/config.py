@@ -80,9 +80,14 @@ class Settings:
 
 def load_settings(overrides: dict | None = None) -> Settings:
     """Build settings from the environment; production refuses unsafe defaults."""
+    overrides = dict(overrides or {})
     env = os.environ.get("BATON_ENV", "development").strip().lower()
-    instance = Path(os.environ.get("BATON_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
-    database_url = os.environ.get("DATABASE_URL", "").strip()
+    instance = Path(
+        overrides.pop("instance_path", None)
+        or os.environ.get("BATON_INSTANCE_PATH")
+        or Path.cwd() / "instance"
+    ).resolve()
+    database_url = overrides.pop("database_url", None) or os.environ.get("DATABASE_URL", "").strip()
     secret_key = os.environ.get("SECRET_KEY", "").strip()
 
     if env == "production":
@@ -93,7 +98,9 @@ def load_settings(overrides: dict | None = None) -> Settings:
         ]
         if missing:
             raise ConfigError(
-                "BATON_ENV=production needs " + " and ".join(missing) + " to be set; refusing to start."
+                "BATON_ENV=production needs "
+                + " and ".join(missing)
+                + " to be set; refusing to start."
             )
         if database_url.startswith("sqlite"):
             raise ConfigError("BATON_ENV=production needs a PostgreSQL DATABASE_URL, not SQLite.")
@@ -120,7 +127,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         smtp_starttls=_bool(os.environ.get("SMTP_STARTTLS"), default=True),
         public_url=os.environ.get("BATON_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
     )
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
         if hasattr(settings, key) and key != "extra":
             setattr(settings, key, value)
         else:

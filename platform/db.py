@@ -114,7 +114,8 @@ def _apply_pg_settings(session: Session, connection, ctx: TenantContext) -> None
         return
     settings = ctx.pg_settings()
     connection.exec_driver_sql(
-        "SELECT " + ", ".join(f"set_config('{k}', %({k.replace('.', '_')})s, true)" for k in settings),
+        "SELECT "
+        + ", ".join(f"set_config('{k}', %({k.replace('.', '_')})s, true)" for k in settings),
         {k.replace(".", "_"): v for k, v in settings.items()},
     )
 
@@ -247,4 +248,14 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-db = Database()
+class _CurrentDatabase:
+    """``db`` resolves to the Database of the current Flask app, so two apps
+    (say PostgreSQL and SQLite in one test run) never share engines."""
+
+    def __getattr__(self, name: str):
+        from flask import current_app
+
+        return getattr(current_app.extensions["baton.db"], name)
+
+
+db: Database = _CurrentDatabase()  # type: ignore[assignment]

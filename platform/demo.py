@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from baton.platform.db import db
 from baton.platform.tenancy import SERVICE_CONTEXT
 
-DEMO_PASSWORD = "baton-demo-2026"
+DEMO_PASSWORD = "baton-demo-2026"  # noqa: S105 - printed on start, demo only
 
 ORGS = [
     ("Northwind Procurement Services", "provider", "NWPS"),
@@ -37,7 +37,10 @@ def seed() -> bool:
     try:
         if session.scalar(sa.select(Organisation.id).where(Organisation.code == "NWPS")):
             return False
-        orgs = {name: services.create_organisation(session, name=name, kind=kind, code=code) for name, kind, code in ORGS}
+        orgs = {
+            name: services.create_organisation(session, name=name, kind=kind, code=code)
+            for name, kind, code in ORGS
+        }
         for org_name, email, person, role in PEOPLE:
             user = services.create_user(session, email=email, name=person, password=DEMO_PASSWORD)
             services.add_member(session, orgs[org_name], user, role)
@@ -52,7 +55,7 @@ def seed() -> bool:
 
 def print_logins() -> None:
     click.echo("")
-    click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
     for org_name, email, _person, role in PEOPLE:
         click.echo(f"  {email:<28} {role:<9} {org_name}")
     click.echo("")

@@ -23,7 +23,9 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(message="Choose a password.")])
+    password = PasswordField(
+        "New password", validators=[DataRequired(message="Choose a password.")]
+    )
 
 
 class SwitchOrganisationForm(FlaskForm):

@@ -34,7 +34,9 @@ def readyz():
 
         with db.service_engine.connect() as conn:
             oldest = conn.execute(
-                sa.select(sa.func.min(OutboxMessage.created_at)).where(OutboxMessage.status == PENDING)
+                sa.select(sa.func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.status == PENDING
+                )
             ).scalar()
         if oldest is not None and oldest.tzinfo is None:
             from datetime import UTC
@@ -42,7 +44,9 @@ def readyz():
             oldest = oldest.replace(tzinfo=UTC)
         checks["outbox"] = {
             "ok": True,
-            "oldest_pending_seconds": round((utcnow() - oldest).total_seconds(), 1) if oldest else 0,
+            "oldest_pending_seconds": round((utcnow() - oldest).total_seconds(), 1)
+            if oldest
+            else 0,
         }
     except Exception as exc:
         checks["outbox"] = {"ok": False, "error": type(exc).__name__}
@@ -53,7 +57,9 @@ def readyz():
             redis_connection(settings.redis_url).ping()
             checks["redis"] = {
                 "ok": True,
-                "queue_depth": {name: queue(settings.redis_url, name).count for name in QUEUE_NAMES},
+                "queue_depth": {
+                    name: queue(settings.redis_url, name).count for name in QUEUE_NAMES
+                },
             }
         except Exception as exc:
             ok = False

@@ -71,7 +71,13 @@ def run_outbox_message(outbox_id: str) -> str:
                 message.status = FAILED
                 message.finished_at = utcnow()
             session.commit()
-            log.warning("job_failed", job=message.job, outbox_id=str(oid), tenant_id=str(message.tenant_id), error=message.last_error)
+            log.warning(
+                "job_failed",
+                job=message.job,
+                outbox_id=str(oid),
+                tenant_id=str(message.tenant_id),
+                error=message.last_error,
+            )
             raise
         message.status = DONE
         message.finished_at = utcnow()

@@ -47,10 +47,14 @@ def build(mail: OutgoingMail, sender: str) -> EmailMessage:
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id(mail.key) if mail.key else make_msgid()
     msg.set_content(render_template(f"email/{mail.template}.txt", **mail.context))
-    msg.add_alternative(render_template(f"email/{mail.template}.html", **mail.context), subtype="html")
+    msg.add_alternative(
+        render_template(f"email/{mail.template}.html", **mail.context), subtype="html"
+    )
     for att in mail.attachments:
         maintype, _, subtype = att.content_type.partition("/")
-        msg.add_attachment(att.content, maintype=maintype, subtype=subtype or "octet-stream", filename=att.filename)
+        msg.add_attachment(
+            att.content, maintype=maintype, subtype=subtype or "octet-stream", filename=att.filename
+        )
     return msg
 
 

@@ -30,7 +30,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
 
-def emit(session: Session, job: str, payload: dict[str, Any], tenant_id: uuid.UUID | None = None) -> OutboxMessage:
+def emit(
+    session: Session, job: str, payload: dict[str, Any], tenant_id: uuid.UUID | None = None
+) -> OutboxMessage:
     """Queue a job to run after the caller's transaction commits, never before."""
     from baton.platform.jobs import registry
 

@@ -47,13 +47,20 @@ MESSAGES = {
     413: ("Too large", "The upload is larger than allowed."),
     422: ("Check your input", "Some of what you entered needs fixing."),
     429: ("Slow down", "Too many attempts. Wait a few minutes."),
-    500: ("Something went wrong", "The error was logged. Try again, and quote the reference if it persists."),
+    500: (
+        "Something went wrong",
+        "The error was logged. Try again, and quote the reference if it persists.",
+    ),
 }
 
 
 def nav_items() -> list[NavItem]:
     ident = identity()
-    return [item for item in NAV.get(ident.kind or "", []) if item.roles is None or ident.role in item.roles]
+    return [
+        item
+        for item in NAV.get(ident.kind or "", [])
+        if item.roles is None or ident.role in item.roles
+    ]
 
 
 def _wants_json() -> bool:
@@ -77,7 +84,9 @@ def init_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        return error_response(400, "This form has expired or was not sent from Baton. Reload the page and try again.")
+        return error_response(
+            400, "This form has expired or was not sent from Baton. Reload the page and try again."
+        )
 
     @app.errorhandler(ValidationFailed)
     def _invalid(exc: ValidationFailed):

@@ -53,7 +53,11 @@ def is_postgres() -> bool:
 
 
 def role_exists(role: str) -> bool:
-    return bool(op.get_bind().exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").scalar())
+    return bool(
+        op.get_bind()
+        .exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role})
+        .scalar()
+    )
 
 
 def install_functions() -> None:
@@ -70,7 +74,9 @@ def enable(table: str, scope: str) -> None:
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({using}) WITH CHECK ({check})")
     if role_exists(SERVICE_ROLE):
-        op.execute(f"CREATE POLICY service_role ON {table} TO {SERVICE_ROLE} USING (true) WITH CHECK (true)")
+        op.execute(
+            f"CREATE POLICY service_role ON {table} TO {SERVICE_ROLE} USING (true) WITH CHECK (true)"
+        )
 
 
 def append_only(table: str) -> None:
@@ -88,8 +94,10 @@ def append_only(table: str) -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
             " FOR EACH ROW EXECUTE FUNCTION baton_refuse_change()"
         )
-        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
-                   " FOR EACH STATEMENT EXECUTE FUNCTION baton_refuse_change()")
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION baton_refuse_change()"
+        )
     else:
         for verb in ("UPDATE", "DELETE"):
             op.execute(

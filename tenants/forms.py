@@ -17,5 +17,7 @@ class RoleForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Give the token a name."), Length(max=100)])
+    name = StringField(
+        "Name", validators=[DataRequired(message="Give the token a name."), Length(max=100)]
+    )
     role = SelectField("Acts as", validators=[DataRequired()])

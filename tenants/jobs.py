@@ -49,7 +49,10 @@ def send_password_reset(session: Session, payload: dict) -> None:
             to=[user.email],
             subject="Reset your Baton password",
             template="password_reset",
-            context={"name": user.name, "link": url_for("auth.reset_password", token=token, _external=True)},
+            context={
+                "name": user.name,
+                "link": url_for("auth.reset_password", token=token, _external=True),
+            },
             key=f"reset:{payload['_outbox_id']}",
         )
     )

@@ -70,14 +70,18 @@ class Membership(IdMixin, Base):
     __tablename__ = "memberships"
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
     role: Mapped[str] = mapped_column(sa.String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id", name="uq_membership_user_org"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "organisation_id", name="uq_membership_user_org"),
+    )
 
 
 class Engagement(IdMixin, Base):
@@ -89,8 +93,12 @@ class Engagement(IdMixin, Base):
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
     # SLA targets in business hours; measured by the SLA clock.
-    sla_handoff_to_release_hours: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal("48"))
-    sla_release_to_ack_hours: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal("72"))
+    sla_handoff_to_release_hours: Mapped[Decimal] = mapped_column(
+        sa.Numeric(8, 2), default=Decimal("48")
+    )
+    sla_release_to_ack_hours: Mapped[Decimal] = mapped_column(
+        sa.Numeric(8, 2), default=Decimal("72")
+    )
 
     client: Mapped[Organisation] = relationship(foreign_keys=[client_id])
     provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id])
@@ -105,7 +113,9 @@ class Engagement(IdMixin, Base):
 class Invitation(IdMixin, Base):
     __tablename__ = "invitations"
 
-    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
     email: Mapped[str] = mapped_column(sa.String(254))
     role: Mapped[str] = mapped_column(sa.String(16))
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -119,7 +129,9 @@ class Invitation(IdMixin, Base):
 class ApiToken(IdMixin, Base):
     __tablename__ = "api_tokens"
 
-    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(sa.String(100))
     # The role the token acts with inside its organisation.

@@ -58,7 +58,13 @@ def _check_email(email: str, field: str = "email") -> str:
 
 
 def create_organisation(
-    session: Session, *, name: str, kind: str, code: str, slug: str | None = None, timezone: str = "UTC"
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    code: str,
+    slug: str | None = None,
+    timezone: str = "UTC",
 ) -> Organisation:
     errors = {}
     name = (name or "").strip()
@@ -74,7 +80,9 @@ def create_organisation(
         raise ValidationFailed(errors)
     if session.scalar(sa.select(Organisation.id).where(Organisation.slug == slug)):
         raise ValidationFailed({"name": f"An organisation called {name!r} already exists."})
-    org = Organisation(id=uuid.uuid4(), name=name, kind=kind, code=code, slug=slug, timezone=timezone)
+    org = Organisation(
+        id=uuid.uuid4(), name=name, kind=kind, code=code, slug=slug, timezone=timezone
+    )
     session.add(org)
     session.flush()
     audit.record(
@@ -98,7 +106,9 @@ def engaged_client_ids(session: Session, provider_id: uuid.UUID) -> set[uuid.UUI
     )
 
 
-def context_for(session: Session, org: Organisation, user_id: uuid.UUID | None = None) -> TenantContext:
+def context_for(
+    session: Session, org: Organisation, user_id: uuid.UUID | None = None
+) -> TenantContext:
     if org.kind == "client":
         return client_context(org.id, user_id)
     return provider_context(org.id, engaged_client_ids(session, org.id), user_id)
@@ -147,7 +157,9 @@ def add_member(session: Session, org: Organisation, user: User, role: str) -> Me
     if role not in roles_for(org.kind):
         raise ValidationFailed({"role": f"Role must be one of {', '.join(roles_for(org.kind))}."})
     existing = session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+        sa.select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == org.id
+        )
     )
     if existing is not None:
         before = audit.snapshot(existing, ("role", "is_active"))
@@ -197,7 +209,9 @@ def list_members(session: Session, org_id: uuid.UUID) -> list[Membership]:
 
 def get_membership(session: Session, org_id: uuid.UUID, membership_id: uuid.UUID) -> Membership:
     membership = session.scalar(
-        sa.select(Membership).where(Membership.id == membership_id, Membership.organisation_id == org_id)
+        sa.select(Membership).where(
+            Membership.id == membership_id, Membership.organisation_id == org_id
+        )
     )
     if membership is None:
         raise NotFound("membership")
@@ -208,11 +222,17 @@ def _active_admins(session: Session, org_id: uuid.UUID) -> int:
     return session.scalar(
         sa.select(sa.func.count())
         .select_from(Membership)
-        .where(Membership.organisation_id == org_id, Membership.role == "admin", Membership.is_active.is_(True))
+        .where(
+            Membership.organisation_id == org_id,
+            Membership.role == "admin",
+            Membership.is_active.is_(True),
+        )
     )
 
 
-def change_role(session: Session, org: Organisation, membership_id: uuid.UUID, role: str) -> Membership:
+def change_role(
+    session: Session, org: Organisation, membership_id: uuid.UUID, role: str
+) -> Membership:
     membership = get_membership(session, org.id, membership_id)
     if role not in roles_for(org.kind):
         raise ValidationFailed({"role": f"Role must be one of {', '.join(roles_for(org.kind))}."})
@@ -231,7 +251,9 @@ def change_role(session: Session, org: Organisation, membership_id: uuid.UUID, r
     return membership
 
 
-def set_member_active(session: Session, org: Organisation, membership_id: uuid.UUID, active: bool) -> Membership:
+def set_member_active(
+    session: Session, org: Organisation, membership_id: uuid.UUID, active: bool
+) -> Membership:
     membership = get_membership(session, org.id, membership_id)
     if not active and membership.role == "admin" and _active_admins(session, org.id) <= 1:
         raise ValidationFailed({"is_active": "You cannot deactivate the last active admin."})
@@ -251,7 +273,9 @@ def set_member_active(session: Session, org: Organisation, membership_id: uuid.U
 # --- invitations -------------------------------------------------------------------
 
 
-def invite(session: Session, org: Organisation, *, email: str, role: str, inviter: User | None) -> Invitation:
+def invite(
+    session: Session, org: Organisation, *, email: str, role: str, inviter: User | None
+) -> Invitation:
     email = _check_email(email)
     if role not in roles_for(org.kind):
         raise ValidationFailed({"role": f"Role must be one of {', '.join(roles_for(org.kind))}."})
@@ -282,7 +306,9 @@ def invite(session: Session, org: Organisation, *, email: str, role: str, invite
         entity_id=invitation.id,
         changes=audit.diff({}, {"email": email, "role": role}),
     )
-    emit(session, "tenants.send_invitation", {"invitation_id": str(invitation.id)}, tenant_id=org.id)
+    emit(
+        session, "tenants.send_invitation", {"invitation_id": str(invitation.id)}, tenant_id=org.id
+    )
     return invitation
 
 
@@ -303,7 +329,9 @@ def list_open_invitations(session: Session, org_id: uuid.UUID) -> list[Invitatio
 
 def revoke_invitation(session: Session, org: Organisation, invitation_id: uuid.UUID) -> Invitation:
     invitation = session.scalar(
-        sa.select(Invitation).where(Invitation.id == invitation_id, Invitation.organisation_id == org.id)
+        sa.select(Invitation).where(
+            Invitation.id == invitation_id, Invitation.organisation_id == org.id
+        )
     )
     if invitation is None or invitation.accepted_at is not None:
         raise NotFound("invitation")
@@ -323,11 +351,15 @@ def usable_invitation(session: Session, invitation_id: uuid.UUID) -> Invitation:
     """The invitation behind a link, or a clear reason why it cannot be used."""
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or invitation.revoked_at is not None:
-        raise ValidationFailed({"token": "This invitation is no longer valid. Ask your admin for a new one."})
+        raise ValidationFailed(
+            {"token": "This invitation is no longer valid. Ask your admin for a new one."}
+        )
     if invitation.accepted_at is not None:
         raise ValidationFailed({"token": "This invitation has already been used. Sign in instead."})
     if invitation.expires_at <= utcnow():
-        raise ValidationFailed({"token": "This invitation has expired. Ask your admin for a new one."})
+        raise ValidationFailed(
+            {"token": "This invitation has expired. Ask your admin for a new one."}
+        )
     return invitation
 
 
@@ -383,14 +415,18 @@ def authenticate(session: Session, email: str, password: str, address: str) -> U
     if not ok or user is None or not user.is_active:
         raise ValidationFailed({"_form": "Email or password is not correct."})
     if not active_memberships(session, user.id) and not user.is_operator:
-        raise ValidationFailed({"_form": "Your account has no active organisation. Ask your admin."})
+        raise ValidationFailed(
+            {"_form": "Your account has no active organisation. Ask your admin."}
+        )
     session.execute(sa.delete(LoginFailure).where(LoginFailure.email == user.email))
     user.last_login_at = utcnow()
     return user
 
 
 def record_login_failure(session: Session, email: str, address: str) -> None:
-    session.add(LoginFailure(id=uuid.uuid4(), email=normalise_email(email)[:254], address=address[:64]))
+    session.add(
+        LoginFailure(id=uuid.uuid4(), email=normalise_email(email)[:254], address=address[:64])
+    )
 
 
 def request_password_reset(session: Session, email: str) -> None:
@@ -408,7 +444,9 @@ def reset_fingerprint(user: User) -> str:
 def reset_password(session: Session, user_id: uuid.UUID, fingerprint: str, password: str) -> User:
     user = session.get(User, user_id)
     if user is None or reset_fingerprint(user) != fingerprint:
-        raise ValidationFailed({"token": "This reset link has already been used. Ask for a new one."})
+        raise ValidationFailed(
+            {"token": "This reset link has already been used. Ask for a new one."}
+        )
     if problem := password_problem(password):
         raise ValidationFailed({"password": problem})
     user.password_hash = hash_password(password)
@@ -430,7 +468,9 @@ def create_engagement(
     if errors:
         raise ValidationFailed(errors)
     existing = session.scalar(
-        sa.select(Engagement).where(Engagement.client_id == client.id, Engagement.provider_id == provider.id)
+        sa.select(Engagement).where(
+            Engagement.client_id == client.id, Engagement.provider_id == provider.id
+        )
     )
     if existing is not None:
         raise Conflict(f"{provider.name} is already engaged by {client.name}.")
@@ -457,7 +497,9 @@ def create_engagement(
 
 def set_engagement_status(session: Session, engagement: Engagement, status: str) -> Engagement:
     if status not in ENGAGEMENT_STATUSES:
-        raise ValidationFailed({"status": f"Status must be one of {', '.join(ENGAGEMENT_STATUSES)}."})
+        raise ValidationFailed(
+            {"status": f"Status must be one of {', '.join(ENGAGEMENT_STATUSES)}."}
+        )
     before = audit.snapshot(engagement, ("status", "ends_on"))
     engagement.status = status
     if status == "ended" and engagement.ends_on is None:
@@ -476,12 +518,18 @@ def set_engagement_status(session: Session, engagement: Engagement, status: str)
 
 def engagements_of(session: Session, org: Organisation) -> list[Engagement]:
     column = Engagement.client_id if org.kind == "client" else Engagement.provider_id
-    return list(session.scalars(sa.select(Engagement).where(column == org.id).order_by(Engagement.created_at)))
+    return list(
+        session.scalars(
+            sa.select(Engagement).where(column == org.id).order_by(Engagement.created_at)
+        )
+    )
 
 
 def find_engagement(session: Session, client_id: uuid.UUID, provider_id: uuid.UUID) -> Engagement:
     engagement = session.scalar(
-        sa.select(Engagement).where(Engagement.client_id == client_id, Engagement.provider_id == provider_id)
+        sa.select(Engagement).where(
+            Engagement.client_id == client_id, Engagement.provider_id == provider_id
+        )
     )
     if engagement is None:
         raise NotFound("engagement")
@@ -531,13 +579,17 @@ def create_api_token(
 def list_api_tokens(session: Session, org_id: uuid.UUID) -> list[ApiToken]:
     return list(
         session.scalars(
-            sa.select(ApiToken).where(ApiToken.organisation_id == org_id).order_by(ApiToken.created_at.desc())
+            sa.select(ApiToken)
+            .where(ApiToken.organisation_id == org_id)
+            .order_by(ApiToken.created_at.desc())
         )
     )
 
 
 def revoke_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -> ApiToken:
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.organisation_id == org.id))
+    row = session.scalar(
+        sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.organisation_id == org.id)
+    )
     if row is None:
         raise NotFound("api token")
     if row.revoked_at is None:
@@ -573,4 +625,3 @@ def recent_audit(session: Session, org_id: uuid.UUID, limit: int = 100) -> list[
             .limit(limit)
         )
     )
-

@@ -23,7 +23,9 @@ def _role_choices() -> list[tuple[str, str]]:
     return [(r, r.capitalize()) for r in roles_for(identity().kind)]
 
 
-def _members_page(invite_form: InviteForm | None = None, errors: dict | None = None, status: int = 200):
+def _members_page(
+    invite_form: InviteForm | None = None, errors: dict | None = None, status: int = 200
+):
     ident = identity()
     invite_form = invite_form or InviteForm()
     invite_form.role.choices = _role_choices()
@@ -54,7 +56,11 @@ def invite():
     ident = identity()
     try:
         invitation = services.invite(
-            dbs(), ident.organisation, email=form.email.data, role=form.role.data, inviter=ident.user
+            dbs(),
+            ident.organisation,
+            email=form.email.data,
+            role=form.role.data,
+            inviter=ident.user,
         )
     except ValidationFailed as exc:
         return _members_page(form, exc.errors, 422)
@@ -70,7 +76,9 @@ def change_role(membership_id: uuid.UUID):
     if not form.validate_on_submit():
         return _members_page(errors={"role": "Choose one of the listed roles."}, status=400)
     try:
-        membership = services.change_role(dbs(), identity().organisation, membership_id, form.role.data)
+        membership = services.change_role(
+            dbs(), identity().organisation, membership_id, form.role.data
+        )
     except ValidationFailed as exc:
         return _members_page(errors=exc.errors, status=422)
     flash(f"{membership.user.name} is now {membership.role}.", "success")
@@ -82,10 +90,15 @@ def change_role(membership_id: uuid.UUID):
 def deactivate(membership_id: uuid.UUID):
     EmptyForm().validate_on_submit() or _abort_csrf()
     try:
-        membership = services.set_member_active(dbs(), identity().organisation, membership_id, False)
+        membership = services.set_member_active(
+            dbs(), identity().organisation, membership_id, False
+        )
     except ValidationFailed as exc:
         return _members_page(errors=exc.errors, status=422)
-    flash(f"{membership.user.name} can no longer sign in to {identity().organisation.name}.", "success")
+    flash(
+        f"{membership.user.name} can no longer sign in to {identity().organisation.name}.",
+        "success",
+    )
     return redirect(url_for("tenants.members"))
 
 
@@ -107,7 +120,9 @@ def revoke_invitation(invitation_id: uuid.UUID):
     return redirect(url_for("tenants.members"))
 
 
-def _tokens_page(form: TokenForm | None = None, new_token: str | None = None, errors=None, status=200):
+def _tokens_page(
+    form: TokenForm | None = None, new_token: str | None = None, errors=None, status=200
+):
     form = form or TokenForm()
     form.role.choices = _role_choices()
     return render_template(
@@ -136,7 +151,11 @@ def create_api_token():
     ident = identity()
     try:
         token, row = services.create_api_token(
-            dbs(), ident.organisation, name=form.name.data, role=form.role.data, created_by=ident.user
+            dbs(),
+            ident.organisation,
+            name=form.name.data,
+            role=form.role.data,
+            created_by=ident.user,
         )
     except ValidationFailed as exc:
         return _tokens_page(form, errors=exc.errors, status=422)
@@ -157,13 +176,17 @@ def revoke_api_token(token_id: uuid.UUID):
 @require()
 def engagements():
     ident = identity()
-    return render_template("tenants/engagements.html", engagements=services.engagements_of(dbs(), ident.organisation))
+    return render_template(
+        "tenants/engagements.html", engagements=services.engagements_of(dbs(), ident.organisation)
+    )
 
 
 @bp.get("/audit")
 @require(roles=ADMIN)
 def audit_log():
-    return render_template("tenants/audit_log.html", events=services.recent_audit(dbs(), identity().organisation.id))
+    return render_template(
+        "tenants/audit_log.html", events=services.recent_audit(dbs(), identity().organisation.id)
+    )
 
 
 def _abort_csrf():

@@ -1,0 +1,103 @@
+"""Fixtures: real PostgreSQL and Redis (started here unless given), and the
+embedded SQLite mode, each behind a Flask app built by the real factory."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support.services import PostgresServer, RedisServer, create_database, drop_database
+from tests.support.world import make_world
+
+os.environ.setdefault("BATON_ENV", "test")
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    given = os.environ.get("TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_urls(pg_admin_url):
+    from baton.platform.migrate import upgrade
+
+    urls = create_database(pg_admin_url)
+    upgrade(urls.owner)
+    yield urls
+    drop_database(pg_admin_url, urls.name)
+
+
+def _make_app(tmp_path_factory, **overrides):
+    from baton.platform.app import create_app
+
+    instance = tmp_path_factory.mktemp("instance")
+    base = {"instance_path": instance, "WTF_CSRF_ENABLED": False, "TESTING": True}
+    base.update(overrides)
+    return create_app(base)
+
+
+@pytest.fixture(scope="session")
+def pg_app(pg_urls, tmp_path_factory):
+    return _make_app(
+        tmp_path_factory,
+        database_url=pg_urls.app,
+        service_database_url=pg_urls.service,
+        migration_database_url=pg_urls.owner,
+    )
+
+
+@pytest.fixture(scope="session")
+def sqlite_app(tmp_path_factory):
+    from baton.platform.migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("sqlite")
+    url = f"sqlite:///{folder / 'baton.sqlite3'}"
+    upgrade(url)
+    return _make_app(
+        tmp_path_factory, database_url=url, service_database_url=url, migration_database_url=url
+    )
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def app(request):
+    """Runs the test on both backends: PostgreSQL with RLS and embedded SQLite."""
+    return request.getfixturevalue("pg_app" if request.param == "postgres" else "sqlite_app")
+
+
+@pytest.fixture
+def world(app):
+    return make_world(app)
+
+
+@pytest.fixture
+def pg_world(pg_app):
+    return make_world(pg_app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
