@@ -4,4 +4,5 @@
 def load_all_models() -> None:
     import baton.platform.audit  # noqa: F401
     import baton.platform.outbox  # noqa: F401
+    import baton.platform.tasks  # noqa: F401
     import baton.tenants.models  # noqa: F401

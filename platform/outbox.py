@@ -28,6 +28,24 @@ class OutboxMessage(Base):
     enqueued_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # What the job is about, so a failure can be shown next to the object.
+    entity_type: Mapped[str | None] = mapped_column(sa.String(64))
+    entity_id: Mapped[str | None] = mapped_column(sa.String(64))
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+
+
+class SentMail(Base):
+    """One row per delivered Message-ID: a retried job finds it and does not
+    send again."""
+
+    __tablename__ = "sent_mail"
+
+    message_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    outbox_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    recipients: Mapped[str] = mapped_column(sa.Text)
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def emit(
