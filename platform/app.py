@@ -11,6 +11,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     settings = load_settings(overrides)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(settings.flask_config())
+    if app.config["BATON_PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind nginx the client address (login throttling) and the scheme
+        # (links in emails) arrive in X-Forwarded-*; trust exactly that many hops.
+        hops = int(app.config["BATON_PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from baton.platform.logging_setup import configure_logging
 

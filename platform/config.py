@@ -74,6 +74,8 @@ class Settings:
             "OPENAPI_JSON_PATH": "openapi.json",
             "MAX_CONTENT_LENGTH": int(os.environ.get("BATON_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
             + 1024 * 1024,
+            # Number of reverse proxies in front (nginx: 1); 0 ignores X-Forwarded-*.
+            "BATON_PROXY_FIX": int(os.environ.get("BATON_PROXY_FIX") or 0),
             **self.extra,
         }
 

@@ -1,0 +1,83 @@
+"""Structured logs: one JSON object per line, each carrying the request id
+that the response gives back in X-Request-ID, so support can find a user's
+request from the reference on an error page."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+
+from tests.support.world import login
+
+
+@contextmanager
+def captured_log_lines() -> Iterator[list[dict]]:
+    """Points the app's own stderr handler at a buffer and parses its lines."""
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler)
+        and isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
+    ]
+    assert handlers, "the app did not install its JSON log handler"
+    buffer = io.StringIO()
+    previous = [h.setStream(buffer) for h in handlers]
+    lines: list[dict] = []
+    try:
+        yield lines
+    finally:
+        for handler, stream in zip(handlers, previous, strict=True):
+            handler.setStream(stream)
+        text = buffer.getvalue()
+        # Every line is a JSON object: nothing in plain text slips through.
+        lines.extend(json.loads(line) for line in text.splitlines() if line.strip())
+
+
+def test_request_log_line_carries_the_request_id_of_the_response(app):
+    client = app.test_client()
+    with captured_log_lines() as lines:
+        response = client.get("/login")
+    request_id = response.headers["X-Request-ID"]
+    assert request_id
+    request_lines = [line for line in lines if line.get("event") == "request"]
+    assert request_lines, lines
+    line = request_lines[-1]
+    assert line["request_id"] == request_id
+    assert line["path"] == "/login"
+    assert line["status"] == 200
+    assert line["level"] == "info"
+    assert "timestamp" in line
+
+
+def test_request_id_sent_by_the_proxy_is_kept(app):
+    client = app.test_client()
+    with captured_log_lines() as lines:
+        response = client.get("/healthz", headers={"X-Request-ID": "edge-1234"})
+    assert response.headers["X-Request-ID"] == "edge-1234"
+    assert any(
+        line.get("request_id") == "edge-1234" and line.get("path") == "/healthz" for line in lines
+    )
+
+
+def test_each_request_gets_its_own_id(app):
+    client = app.test_client()
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+    assert first and second and first != second
+
+
+def test_every_line_of_a_signed_in_request_names_the_request_and_actor(app, world):
+    client = app.test_client()
+    login(client, world.email("acme_admin"))
+    with captured_log_lines() as lines:
+        response = client.get("/organisation/members")
+    assert response.status_code == 200
+    request_id = response.headers["X-Request-ID"]
+    mine = [line for line in lines if line.get("request_id") == request_id]
+    assert mine
+    assert all(line.get("actor", "").startswith("user:") for line in mine)
