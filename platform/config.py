@@ -44,6 +44,15 @@ class Settings:
     smtp_password: str | None
     smtp_starttls: bool
     public_url: str
+    # Document store (docs/storage.md): "local" folder or "s3" through boto3.
+    storage_backend: str = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_kms_key_id: str | None = None
+    documents_path: Path | None = None
+    max_upload_bytes: int = 50 * 1024 * 1024
+    download_url_seconds: int = 120
     extra: dict = field(default_factory=dict)
 
     @property
@@ -72,12 +81,32 @@ class Settings:
             "OPENAPI_VERSION": "3.0.3",
             "OPENAPI_URL_PREFIX": "/api/v1",
             "OPENAPI_JSON_PATH": "openapi.json",
-            "MAX_CONTENT_LENGTH": int(os.environ.get("BATON_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
-            + 1024 * 1024,
+            # A little above the document limit so the form's other fields fit and the
+            # service can name the file; anything larger is cut off with a 413.
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes + 1024 * 1024,
             # Number of reverse proxies in front (nginx: 1); 0 ignores X-Forwarded-*.
             "BATON_PROXY_FIX": int(os.environ.get("BATON_PROXY_FIX") or 0),
             **self.extra,
         }
+
+
+def _storage_settings(instance: Path) -> dict:
+    bucket = os.environ.get("BATON_S3_BUCKET", "").strip() or None
+    backend = os.environ.get("BATON_STORAGE", "").strip().lower() or ("s3" if bucket else "local")
+    if backend not in ("s3", "local"):
+        raise ConfigError(f"BATON_STORAGE must be 's3' or 'local', not {backend!r}.")
+    if backend == "s3" and not bucket:
+        raise ConfigError("BATON_STORAGE=s3 needs BATON_S3_BUCKET to be set.")
+    return {
+        "storage_backend": backend,
+        "s3_bucket": bucket,
+        "s3_endpoint_url": os.environ.get("BATON_S3_ENDPOINT_URL", "").strip() or None,
+        "s3_region": os.environ.get("BATON_S3_REGION", "").strip() or None,
+        "s3_kms_key_id": os.environ.get("BATON_S3_KMS_KEY_ID", "").strip() or None,
+        "documents_path": Path(os.environ.get("BATON_DOCUMENTS_PATH") or instance / "documents"),
+        "max_upload_bytes": int(os.environ.get("BATON_MAX_UPLOAD_BYTES") or 50 * 1024 * 1024),
+        "download_url_seconds": int(os.environ.get("BATON_DOWNLOAD_URL_SECONDS") or 120),
+    }
 
 
 def load_settings(overrides: dict | None = None) -> Settings:
@@ -128,6 +157,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         smtp_password=os.environ.get("SMTP_PASSWORD") or None,
         smtp_starttls=_bool(os.environ.get("SMTP_STARTTLS"), default=True),
         public_url=os.environ.get("BATON_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        **_storage_settings(instance),
     )
     for key, value in overrides.items():
         if hasattr(settings, key) and key != "extra":

@@ -75,3 +75,8 @@ class DocumentRevision(IdMixin, ProviderOwned, Base):
         ),
         sa.UniqueConstraint("tenant_id", "id", name="uq_document_revisions_tenant_id"),
     )
+
+
+@sa.event.listens_for(DocumentRevision, "before_update")
+def _revisions_are_immutable(mapper, connection, target: DocumentRevision) -> None:
+    raise RuntimeError("a document revision never changes; upload a new revision instead")
