@@ -14,7 +14,49 @@ from flask_smorest import Api, abort
 
 from baton.platform.auth import identity
 
-api = Api()
+
+def field_errors(messages: dict | None) -> dict[str, str] | None:
+    """webargs reports ``{"json": {"lines": {"0": {"quantity": ["Not a number."]}}}}``;
+    integrators get ``{"lines.0.quantity": "Not a number."}``, the shape that
+    ValidationFailed from the services has."""
+    if not messages:
+        return None
+    flat: dict[str, str] = {}
+
+    def walk(path: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                name = "_form" if key == "_schema" else str(key)
+                walk(f"{path}.{name}" if path else name, inner)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            flat[path or "_form"] = " ".join(value)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{path}.{index}" if path else str(index), inner)
+        else:
+            flat[path or "_form"] = str(value)
+
+    for errors in messages.values():  # keyed by location: json, query, form, ...
+        walk("", errors)
+    return flat
+
+
+class BatonApi(Api):
+    """flask-smorest registers its JSON handler for every HTTPException app-wide,
+    which turned the browser's friendly 404 page into JSON. All errors go
+    through baton.platform.pages instead: pages stay HTML, and the API answers
+    in one shape, ``{"status", "message", "errors": {field: message}}``."""
+
+    def handle_http_exception(self, error):
+        from baton.platform.pages import error_response
+
+        data = getattr(error, "data", None) or {}
+        return error_response(
+            error.code or 500, data.get("message"), field_errors(data.get("messages"))
+        )
+
+
+api = BatonApi()
 
 
 def token_required(kind: str | None = None, roles: tuple[str, ...] | None = None) -> Callable:
