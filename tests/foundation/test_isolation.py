@@ -1,0 +1,145 @@
+"""Tenant isolation across every route of the app (DESIGN.md section 2).
+
+Every rule of ``app.url_map`` is called as an admin of another client and of
+a provider not engaged with the victim, with ids of rows the victim owns.
+Foreign ids answer 404, never 403; no response shows the victim's data; no
+request changes it. New routes are covered as soon as they exist; a route the
+harness cannot fill fails here with a message saying what to register in
+tests/support/isolation.py (its docstring explains how).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from flask import abort
+
+from baton.platform.auth import require
+from baton.platform.web import dbs
+from tests.support import isolation
+from tests.support.world import make_world
+
+
+def _report(problems: list[str]) -> str:
+    return f"{len(problems)} isolation problem(s):\n  " + "\n  ".join(problems)
+
+
+@pytest.fixture
+def victim(app, world):
+    return isolation.build_victim(app, world)
+
+
+@pytest.fixture
+def attackers(app, world):
+    return isolation.build_attackers(app, world)
+
+
+def test_every_route_parameter_has_a_victim_id(app):
+    problems = isolation.classification_problems(app)
+    assert not problems, _report(problems)
+
+
+def test_foreign_admins_get_404_and_change_nothing(app, victim, attackers):
+    problems = isolation.classification_problems(app)
+    problems += isolation.check_foreign_access(app, victim, attackers)
+    assert not problems, _report(problems)
+
+
+def test_only_listed_endpoints_answer_without_signing_in(app, victim):
+    problems = isolation.check_anonymous_access(app, victim)
+    assert not problems, _report(problems)
+
+
+def test_signed_links_refuse_every_token_an_attacker_can_make(app, victim, attackers):
+    problems = isolation.check_signed_links(app, victim, attackers)
+    assert not problems, _report(problems)
+
+
+def test_victim_side_reaches_every_id_route_with_the_same_ids(app, victim):
+    """Positive control: without it, a route that 404s for everyone would pass."""
+    problems = isolation.check_victim_reaches(app, victim)
+    assert not problems, _report(problems)
+
+
+# --- the harness itself can fail ----------------------------------------------------
+
+
+@pytest.fixture
+def leaky_app(sqlite_app, tmp_path):
+    """A second app on the same database with routes that have the bugs the
+    harness exists to catch."""
+    from baton.platform.app import create_app
+    from baton.tenants.models import Membership
+
+    url = sqlite_app.config["BATON_SETTINGS"].database_url
+    app = create_app(
+        {
+            "instance_path": tmp_path,
+            "database_url": url,
+            "service_database_url": url,
+            "migration_database_url": url,
+            "WTF_CSRF_ENABLED": False,
+            "TESTING": True,
+        }
+    )
+
+    def unscoped(membership_id: uuid.UUID) -> Membership:
+        membership = dbs().get(Membership, membership_id)  # no organisation filter: the bug
+        if membership is None:
+            abort(404)
+        return membership
+
+    def show(membership_id: uuid.UUID):
+        return {"email": unscoped(membership_id).user.email}
+
+    def deactivate(membership_id: uuid.UUID):
+        unscoped(membership_id).is_active = False
+        return "", 204
+
+    def forbidden(membership_id: uuid.UUID):
+        unscoped(membership_id)
+        abort(403)  # tells the attacker the id exists
+
+    def missing_for_everyone(membership_id: uuid.UUID):
+        abort(404)
+
+    for name, view, methods in (
+        ("show", show, ["GET"]),
+        ("deactivate", deactivate, ["POST"]),
+        ("forbidden", forbidden, ["GET"]),
+        ("missing", missing_for_everyone, ["GET"]),
+    ):
+        app.add_url_rule(
+            f"/leaky/{name}/<uuid:membership_id>", f"leaky.{name}", require()(view), methods=methods
+        )
+    app.add_url_rule("/leaky/open", "leaky.open", lambda: "anyone")
+    app.add_url_rule("/leaky/<uuid:widget_id>", "leaky.widget", require()(lambda widget_id: ""))
+    return app
+
+
+def test_the_harness_reports_leaky_routes(leaky_app):
+    world = make_world(leaky_app)
+    victim = isolation.build_victim(leaky_app, world)
+    attackers = isolation.build_attackers(leaky_app, world)
+
+    def is_leaky(rule):
+        return rule.endpoint.startswith("leaky.")
+
+    found = "\n".join(isolation.check_foreign_access(leaky_app, victim, attackers, only=is_leaky))
+    assert "GET /leaky/show/<uuid:membership_id> as globex admin" in found
+    assert "expected 404 for a victim id, got 200" in found
+    assert world.email("acme_sourcing") in found  # the leaked email is named
+    assert "POST /leaky/deactivate/<uuid:membership_id> as globex admin" in found
+    assert "changed victim data: memberships" in found
+    assert "got 403" in found
+
+    control = "\n".join(isolation.check_victim_reaches(leaky_app, victim, only=is_leaky))
+    assert "GET /leaky/missing/<uuid:membership_id>" in control
+    assert "/leaky/show/" not in control
+
+    anonymous = "\n".join(isolation.check_anonymous_access(leaky_app, victim, only=is_leaky))
+    assert "GET /leaky/open (leaky.open) without signing in: answered 200" in anonymous
+
+    unfilled = "\n".join(isolation.classification_problems(leaky_app))
+    assert "takes widget_id" in unfilled and "@parameter('widget_id')" in unfilled

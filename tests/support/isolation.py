@@ -1,0 +1,811 @@
+"""The route-enumerating tenant-isolation harness (DESIGN.md section 2).
+
+``tests/foundation/test_isolation.py`` walks every rule of ``app.url_map`` and
+calls it as an admin of another client (globex) and of a provider that is not
+engaged with the victim (other), with ids of rows that exist and belong to the
+victim tenant (acme, and north's work for acme). Foreign ids must answer 404
+and no request may change the victim's rows or show them.
+
+Nothing here lists routes: new routes are covered as soon as they exist. What
+a new route may need is one of the following, and the test says which:
+
+* **A new URL parameter** (``<uuid:supplier_id>``): register a function that
+  returns the id of a victim-owned row, creating the row if needed::
+
+      @parameter("supplier_id")
+      def _supplier(v: Victim) -> uuid.UUID:
+          supplier = suppliers_services.create_supplier(v.session, ..., tenant_id=v.org_id)
+          v.mark(supplier.name)  # text that must never reach the attacker
+          return supplier.id
+
+  ``v.session`` is a service session open while the victim is built (commit
+  happens afterwards), ``v.world`` the World of tests.support.world, and
+  ``v.id("other_param")`` gives the id another resolver made (a revision
+  needs its document). Prefer rows that both acme and north may see
+  (``tenant_id`` = acme, ``provider_id`` = north where the table has one):
+  the positive control checks that someone on the victim's side reaches every
+  id route, so the id must be one the victim's own admin or buyer can use.
+  Form fields and JSON keys with the same names also carry these victim ids,
+  so ``supplier_id=<victim's>`` in a create form is tried too.
+* **A public endpoint** (no sign-in at all): add it to ``PUBLIC_ENDPOINTS``
+  with the reason it may answer anyone.
+* **A signed-link endpoint** (``<token>``): add it to ``SIGNED_LINK_ENDPOINTS``
+  with the signing purpose it unsigns, and if the purpose is new, a
+  ``LinkPurpose`` in ``LINK_PURPOSES`` saying how an attacker gets a genuine
+  link of that kind for their own organisation and what a victim payload is.
+* **A form the generic data does not satisfy** (a foreign id must still be
+  looked up, so the route has to get past form validation): add the fields
+  to ``FORM_OVERRIDES`` under the endpoint name.
+
+The victim's data is compared through a service session before and after
+every request: every table in ``Base.metadata`` with a ``tenant_id``,
+``organisation_id`` or ``client_id`` column has its victim rows hashed, so new
+tables are covered without edits here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
+
+from baton.platform.db import Base, db, utcnow
+from baton.platform.models_registry import load_all_models
+from baton.platform.request_context import Actor, acting_as
+from baton.platform.tenancy import SERVICE_CONTEXT
+from tests.support.world import PASSWORD, World
+
+VICTIM = "acme"
+VICTIM_PROVIDER = "north"
+ATTACKERS = ("globex", "other")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+OWNER_COLUMNS = ("tenant_id", "organisation_id", "client_id")
+# A status the victim's own side may get and still have reached the row
+# (validation of the rest of the request happens after the lookup).
+REACHED = frozenset({400, 409, 422})
+
+# --- what may answer without signing in --------------------------------------
+
+PUBLIC_ENDPOINTS: dict[str, str] = {
+    "auth.login": "the sign-in form itself",
+    "auth.no_organisation": "explains that an account has no organisation; shows no data",
+    "auth.forgot_password": "asks for an email and answers the same whether it exists or not",
+    "health.healthz": "liveness probe for the load balancer",
+    "health.readyz": "readiness probe; reports component health, no tenant data",
+    "static": "CSS, JS and images shipped with the app",
+    "bootstrap.static": "Bootstrap's files, served locally instead of from a CDN",
+    "api-docs.openapi_json": "the API description; holds no data",
+}
+
+
+@dataclass(frozen=True)
+class LinkPurpose:
+    """How an attacker obtains a genuine link of this purpose for themselves,
+    and which payload would point it at the victim."""
+
+    own_payload: Callable[[Attacker, Session], dict]
+    victim_payload: Callable[[Victim], dict]
+
+
+# Filled in below, once the payload functions exist.
+LINK_PURPOSES: dict[str, LinkPurpose] = {}
+
+# endpoint -> the purpose its <token> is unsigned with
+SIGNED_LINK_ENDPOINTS: dict[str, str] = {
+    "auth.accept_invitation": "invitation",
+    "auth.reset_password": "reset",
+}
+
+# --- the victim ----------------------------------------------------------------
+
+Resolver = Callable[["Victim"], Any]
+PARAMETERS: dict[str, Resolver] = {}
+
+
+def parameter(*names: str) -> Callable[[Resolver], Resolver]:
+    """Register a resolver for URL parameters (and form fields) of these names."""
+
+    def register(fn: Resolver) -> Resolver:
+        for name in names:
+            if name in PARAMETERS:
+                raise ValueError(f"URL parameter {name!r} is registered twice")
+            PARAMETERS[name] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Victim:
+    world: World
+    org_id: uuid.UUID
+    provider_id: uuid.UUID
+    session: Session | None = None
+    user_ids: set[uuid.UUID] = field(default_factory=set)
+    # Text that must never reach an attacker (names, emails, token prefixes).
+    text_markers: set[str] = field(default_factory=set)
+    # Ids of victim rows; must not appear in pages that were not given them.
+    id_markers: set[str] = field(default_factory=set)
+    # API tokens of the victim side's own people, for the positive control.
+    own_tokens: dict[str, str] = field(default_factory=dict)
+    _made: dict[Resolver, str] = field(default_factory=dict)
+
+    def id(self, name: str) -> str:
+        resolver = PARAMETERS[name]
+        if resolver not in self._made:
+            value = str(resolver(self))
+            self._made[resolver] = value
+            self.id_markers.add(value)
+        return self._made[resolver]
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {name: self.id(name) for name in PARAMETERS}
+
+    def mark(self, *texts: str) -> None:
+        self.text_markers.update(t for t in texts if t)
+
+
+def _system():
+    return acting_as(Actor("system", None, "isolation test setup"))
+
+
+@parameter("membership_id")
+def _membership(v: Victim) -> uuid.UUID:
+    # Not the admin: the last-admin guard must not be what stops a leak.
+    return v.world.memberships["acme_sourcing"]
+
+
+@parameter("user_id")
+def _user(v: Victim) -> uuid.UUID:
+    from baton.tenants.models import Membership
+
+    return v.session.get(Membership, v.world.memberships["acme_sourcing"]).user_id
+
+
+@parameter("org_id", "organisation_id", "client_id", "tenant_id")
+def _organisation(v: Victim) -> uuid.UUID:
+    return v.org_id
+
+
+@parameter("engagement_id")
+def _engagement(v: Victim) -> uuid.UUID:
+    return v.world.engagements[f"{VICTIM}-{VICTIM_PROVIDER}"]
+
+
+@parameter("invitation_id")
+def _invitation(v: Victim) -> uuid.UUID:
+    from baton.tenants.models import Invitation
+
+    # A row, not services.invite: that would leave an outbox message for some
+    # other test's relay to send.
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        organisation_id=v.org_id,
+        email=f"invitee.{v.world.suffix}@example.com",
+        role="sourcing",
+        expires_at=utcnow() + timedelta(days=7),
+    )
+    v.session.add(invitation)
+    v.session.flush()
+    v.mark(invitation.email)
+    return invitation.id
+
+
+@parameter("token_id", "api_token_id")
+def _api_token(v: Victim) -> uuid.UUID:
+    from baton.tenants import services
+
+    acme = services.get_organisation(v.session, v.org_id)
+    _text, row = services.create_api_token(
+        v.session, acme, name="Victim ERP link", role="admin", created_by=None
+    )
+    v.mark(row.prefix)
+    return row.id
+
+
+@parameter("task_id", "background_task_id")
+def _background_task(v: Victim) -> uuid.UUID:
+    from baton.platform.tasks import BackgroundTask
+
+    task = BackgroundTask(
+        id=uuid.uuid4(),
+        tenant_id=v.org_id,
+        provider_id=v.provider_id,
+        kind="import",
+        label=f"Victim import {v.world.suffix}",
+        total=10,
+        done=3,
+    )
+    v.session.add(task)
+    v.session.flush()
+    v.mark(task.label)
+    return task.id
+
+
+def build_victim(app: Flask, world: World) -> Victim:
+    """Victim rows for every registered parameter, plus the victim side's own tokens."""
+    from baton.tenants import services
+    from baton.tenants.models import Membership, User
+
+    victim = Victim(world, world.orgs[VICTIM], world.orgs[VICTIM_PROVIDER])
+    with app.app_context(), _system():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        victim.session = session
+        try:
+            acme = services.get_organisation(session, victim.org_id)
+            north = services.get_organisation(session, victim.provider_id)
+            victim.mark(acme.name)
+            for user in session.scalars(
+                sa.select(User).join(Membership).where(Membership.organisation_id == acme.id)
+            ):
+                victim.user_ids.add(user.id)
+                victim.mark(user.email)
+            for key, org, role in (
+                ("acme_admin", acme, "admin"),
+                ("acme_sourcing", acme, "sourcing"),
+                ("north_admin", north, "admin"),
+                ("north_buyer", north, "buyer"),
+            ):
+                text, row = services.create_api_token(
+                    session, org, name=f"{key} own", role=role, created_by=None
+                )
+                victim.own_tokens[key] = text
+                if org is acme:
+                    victim.mark(row.prefix)
+            victim.id_markers.add(str(acme.id))
+            for name in PARAMETERS:
+                victim.id(name)
+            session.commit()
+        finally:
+            victim.session = None
+            session.close()
+    return victim
+
+
+# --- the attackers -------------------------------------------------------------
+
+
+@dataclass
+class Attacker:
+    key: str
+    email: str
+    org_id: uuid.UUID
+    user_id: uuid.UUID
+    api_token: str
+    # purpose -> a genuine signed link the attacker got for their own organisation
+    links: dict[str, str] = field(default_factory=dict)
+
+
+def _own_invitation(attacker: Attacker, session: Session) -> dict:
+    from baton.tenants.models import Invitation
+
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        organisation_id=attacker.org_id,
+        email=f"accomplice.{attacker.key}.{uuid.uuid4().hex[:6]}@example.com",
+        role="viewer",
+        expires_at=utcnow() + timedelta(days=7),
+    )
+    session.add(invitation)
+    session.flush()
+    return {"id": str(invitation.id)}
+
+
+def _own_reset(attacker: Attacker, session: Session) -> dict:
+    from baton.tenants.models import User
+    from baton.tenants.services import reset_fingerprint
+
+    return {
+        "id": str(attacker.user_id),
+        "fp": reset_fingerprint(session.get(User, attacker.user_id)),
+    }
+
+
+def _victim_invitation(v: Victim) -> dict:
+    return {"id": v.id("invitation_id")}
+
+
+def _victim_reset(v: Victim) -> dict:
+    from baton.tenants.models import User
+    from baton.tenants.services import reset_fingerprint
+
+    admin = v.world.email("acme_admin")
+    with db.new_service_session(SERVICE_CONTEXT) as session:
+        user = session.scalar(sa.select(User).where(User.email == admin))
+        # The real fingerprint: only the signature may stop this link.
+        return {"id": str(user.id), "fp": reset_fingerprint(user)}
+
+
+LINK_PURPOSES.update(
+    invitation=LinkPurpose(_own_invitation, _victim_invitation),
+    reset=LinkPurpose(_own_reset, _victim_reset),
+)
+
+
+def build_attackers(app: Flask, world: World) -> list[Attacker]:
+    from baton.platform.signing import sign
+    from baton.tenants import services
+    from baton.tenants.models import User
+
+    attackers = []
+    with app.app_context(), _system():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            for key in ATTACKERS:
+                org = services.get_organisation(session, world.orgs[key])
+                email = world.email(f"{key}_admin")
+                user = session.scalar(sa.select(User).where(User.email == email))
+                text, _row = services.create_api_token(
+                    session, org, name="attacker tool", role="admin", created_by=None
+                )
+                attacker = Attacker(key, email, org.id, user.id, text)
+                for purpose, spec in LINK_PURPOSES.items():
+                    attacker.links[purpose] = sign(purpose, spec.own_payload(attacker, session))
+                attackers.append(attacker)
+            session.commit()
+        finally:
+            session.close()
+    return attackers
+
+
+# --- callers: who sends the requests ------------------------------------------
+
+
+@dataclass
+class Caller:
+    """A browser signed in as ``email`` and, for /api/, a bearer token of the
+    same organisation; or nobody at all when both are None."""
+
+    label: str
+    client: FlaskClient
+    email: str | None = None
+    org_id: uuid.UUID | None = None
+    api_token: str | None = None
+
+    def sign_in(self) -> bool:
+        """False when the account cannot sign in (say a probe deactivated it)."""
+        if not self.email:
+            return False
+        response = self.client.post("/login", data={"email": self.email, "password": PASSWORD})
+        return response.status_code == 302
+
+    def open(self, method: str, path: str, data: dict | None = None):
+        if path.startswith("/api/"):
+            headers = {"Authorization": f"Bearer {self.api_token}"} if self.api_token else {}
+            return self.client.open(
+                path, method=method, json=data if method != "GET" else None, headers=headers
+            )
+        return self.client.open(path, method=method, data=data if method != "GET" else None)
+
+    def session_problem(self) -> str | None:
+        """Signs in again after a logout; reports a request that moved the
+        browser into another organisation."""
+        if not self.email:
+            return None
+        with self.client.session_transaction() as s:
+            signed_in, org = s.get("_user_id"), s.get("org_id")
+        if not signed_in:
+            self.sign_in()
+            return None
+        if org != str(self.org_id):
+            self.sign_in()
+            return f"switched {self.label}'s browser into organisation {org}"
+        return None
+
+
+def attacker_caller(app: Flask, attacker: Attacker) -> Caller:
+    caller = Caller(
+        f"{attacker.key} admin",
+        app.test_client(),
+        attacker.email,
+        attacker.org_id,
+        attacker.api_token,
+    )
+    assert caller.sign_in(), f"{attacker.email} cannot sign in"
+    return caller
+
+
+def anonymous_caller(app: Flask) -> Caller:
+    return Caller("anonymous", app.test_client())
+
+
+# --- routes ----------------------------------------------------------------------
+
+
+def methods_of(rule: Rule) -> list[str]:
+    return [m for m in METHODS if m in (rule.methods or ())]
+
+
+def routes(app: Flask) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+
+
+def kind_of(rule: Rule) -> str:
+    """public | signed | unbuildable | unregistered | id | plain"""
+    if rule.endpoint in SIGNED_LINK_ENDPOINTS:
+        return "signed"
+    unknown = set(rule.arguments) - set(PARAMETERS)
+    if rule.endpoint in PUBLIC_ENDPOINTS:
+        return "unbuildable" if unknown else "public"
+    if unknown:
+        return "unregistered"
+    return "id" if rule.arguments else "plain"
+
+
+def classification_problems(app: Flask) -> list[str]:
+    problems = []
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    for rule in routes(app):
+        unknown = sorted(set(rule.arguments) - set(PARAMETERS))
+        if rule.endpoint in SIGNED_LINK_ENDPOINTS:
+            purpose = SIGNED_LINK_ENDPOINTS[rule.endpoint]
+            if purpose not in LINK_PURPOSES:
+                problems.append(
+                    f"{rule.rule}: signing purpose {purpose!r} has no LinkPurpose in"
+                    " tests/support/isolation.py LINK_PURPOSES"
+                )
+            if unknown != ["token"]:
+                problems.append(f"{rule.rule}: a signed-link route must take exactly <token>")
+        elif unknown and rule.endpoint not in PUBLIC_ENDPOINTS:
+            if "token" in unknown:
+                hint = (
+                    "add its endpoint to SIGNED_LINK_ENDPOINTS with the purpose it unsigns"
+                    " (and a LinkPurpose if the purpose is new)"
+                )
+            else:
+                hint = (
+                    "register a resolver with @parameter("
+                    + ", ".join(repr(u) for u in unknown)
+                    + ") returning the id of a victim-owned row (see the module docstring)"
+                )
+            problems.append(
+                f"{rule.rule} ({rule.endpoint}) takes {', '.join(unknown)}, which the isolation"
+                f" test cannot fill: in tests/support/isolation.py {hint}."
+            )
+    for name in sorted(set(PUBLIC_ENDPOINTS) | set(SIGNED_LINK_ENDPOINTS)):
+        if name not in endpoints:
+            problems.append(
+                f"{name} is allow-listed in tests/support/isolation.py but no longer exists;"
+                " remove it so the list stays exact."
+            )
+    return problems
+
+
+def path_for(rule: Rule, values: dict[str, str]) -> str:
+    built = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)
+    assert built is not None, f"cannot build {rule.rule}"
+    return built[1]
+
+
+# --- form data -------------------------------------------------------------------
+
+Form = Callable[["Caller", "Victim"], dict]
+
+
+def _default_form(caller: Caller, victim: Victim) -> dict:
+    """Plausible fields for any form, with victim ids under every parameter name,
+    so a create or update that takes a foreign id in its body is tried too."""
+    probe = f"Isolation probe {uuid.uuid4().hex[:6]}"
+    data: dict[str, Any] = {
+        "name": probe,
+        "title": probe,
+        "email": f"intruder.{uuid.uuid4().hex[:8]}@example.com",
+        "password": "Isolation-probe-password-1",
+        "role": "viewer",
+        "note": probe,
+        "reason": probe,
+        "comment": probe,
+    }
+    data.update(victim.ids)
+    return data
+
+
+FORM_OVERRIDES: dict[str, Form] = {
+    # Correct credentials: a wrong password would count towards the per-address
+    # sign-in throttle that every other test's login shares.
+    "auth.login": lambda caller, victim: {"email": caller.email, "password": PASSWORD},
+}
+
+
+def form_for(endpoint: str, caller: Caller, victim: Victim) -> dict:
+    data = _default_form(caller, victim)
+    if endpoint in FORM_OVERRIDES:
+        data.update(FORM_OVERRIDES[endpoint](caller, victim))
+    return data
+
+
+def _sent_values(path: str, data: dict | None) -> set[str]:
+    return {path, *(str(v) for v in (data or {}).values())}
+
+
+def leaked_markers(body: str, victim: Victim, sent: Iterable[str], ids_too: bool) -> list[str]:
+    """Victim markers in a response, except those the caller sent itself."""
+    sent_text = " ".join(sent)
+    markers = set(victim.text_markers)
+    if ids_too:
+        markers |= victim.id_markers
+    return sorted(m for m in markers if m in body and m not in sent_text)
+
+
+# --- the victim's data -----------------------------------------------------------
+
+
+Snapshot = dict[str, tuple[str, ...]]
+
+
+# Reflected once per engine: the schema does not change while the suite runs.
+_REFLECTED: weakref.WeakKeyDictionary[sa.Engine, sa.MetaData] = weakref.WeakKeyDictionary()
+
+
+def _owned_tables(session: Session) -> tuple[list[sa.Table], sa.Table]:
+    """Tables as the database has them (reflected, so a model edited ahead of
+    its migration does not break the snapshot), with the owner columns."""
+    load_all_models()
+    engine = session.get_bind()
+    if engine not in _REFLECTED:
+        _REFLECTED[engine] = sa.MetaData()
+        _REFLECTED[engine].reflect(bind=session.connection())
+    reflected = _REFLECTED[engine]
+    owned = [
+        table for table in reflected.sorted_tables if any(name in table.c for name in OWNER_COLUMNS)
+    ]
+    missing = sorted(
+        t.name
+        for t in Base.metadata.sorted_tables
+        if any(n in t.c for n in OWNER_COLUMNS) and t.name not in reflected.tables
+    )
+    assert not missing, f"models without a migrated table: {missing}"
+    return owned, reflected.tables["users"]
+
+
+def _is(column: sa.Column, value: uuid.UUID):
+    # Bound as a Uuid whatever the reflected type: SQLite stores 32 hex digits.
+    return column == sa.bindparam(None, value, type_=sa.Uuid())
+
+
+def snapshot(app: Flask, victim: Victim) -> Snapshot:
+    """Every victim row of every tenant-scoped table, and the victim's users."""
+    out: Snapshot = {}
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            tables, users = _owned_tables(session)
+            for table in tables:
+                owners = [table.c[name] for name in OWNER_COLUMNS if name in table.c]
+                rows = session.execute(
+                    sa.select(table).where(sa.or_(*(_is(c, victim.org_id) for c in owners)))
+                ).all()
+                out[table.name] = tuple(sorted(repr(tuple(r)) for r in rows))
+            people = session.execute(
+                sa.select(users).where(sa.or_(*(_is(users.c.id, u) for u in victim.user_ids)))
+            ).all()
+            out["users (the victim's people)"] = tuple(sorted(repr(tuple(r)) for r in people))
+        finally:
+            session.rollback()
+            session.close()
+    return out
+
+
+def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
+    changed = []
+    for name in sorted(set(before) | set(after)):
+        old, new = set(before.get(name, ())), set(after.get(name, ()))
+        if old != new:
+            changed.append(f"{name} (-{len(old - new)} +{len(new - old)} rows)")
+    return changed
+
+
+# --- the checks --------------------------------------------------------------------
+
+
+def _is_login_redirect(response) -> bool:
+    return (
+        response.status_code in (301, 302, 303, 307, 308)
+        and urlsplit(response.headers.get("Location", "")).path.rstrip("/") == "/login"
+    )
+
+
+def check_foreign_access(
+    app: Flask,
+    victim: Victim,
+    attackers: list[Attacker],
+    only: Callable[[Rule], bool] | None = None,
+) -> list[str]:
+    """Every route, as every attacker: 404 for victim ids, no victim data shown,
+    nothing of the victim's changed. Returns the problems found."""
+    problems: list[str] = []
+    baseline = snapshot(app, victim)
+    for attacker in attackers:
+        caller = attacker_caller(app, attacker)
+        for rule in routes(app):
+            kind = kind_of(rule)
+            if kind not in ("id", "plain", "public") or (only and not only(rule)):
+                continue
+            for method in methods_of(rule):
+                path = path_for(rule, victim.ids)
+                data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+                response = caller.open(method, path, data)
+                where = f"{method} {rule.rule} as {caller.label} ({path})"
+                status = response.status_code
+                if kind == "id" and status != 404:
+                    problems.append(f"{where}: expected 404 for a victim id, got {status}")
+                elif status >= 500:
+                    problems.append(f"{where}: server error {status}")
+                leaked = leaked_markers(
+                    response.get_data(as_text=True),
+                    victim,
+                    _sent_values(path, data),
+                    ids_too=kind != "id",
+                )
+                if leaked:
+                    problems.append(f"{where}: response shows victim data {leaked}")
+                if moved := caller.session_problem():
+                    problems.append(f"{where}: {moved}")
+                after = snapshot(app, victim)
+                if after != baseline:
+                    problems.append(
+                        f"{where}: changed victim data: {', '.join(changed_tables(baseline, after))}"
+                    )
+                    baseline = after
+    return problems
+
+
+def check_anonymous_access(
+    app: Flask, victim: Victim, only: Callable[[Rule], bool] | None = None
+) -> list[str]:
+    """Only allow-listed endpoints answer someone who is not signed in."""
+    problems: list[str] = []
+    caller = anonymous_caller(app)
+    baseline = snapshot(app, victim)
+    for rule in routes(app):
+        if kind_of(rule) not in ("id", "plain") or (only and not only(rule)):
+            continue
+        for method in methods_of(rule):
+            path = path_for(rule, victim.ids)
+            data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+            response = caller.open(method, path, data)
+            where = f"{method} {rule.rule} ({rule.endpoint}) without signing in"
+            if response.status_code != 401 and not _is_login_redirect(response):
+                problems.append(
+                    f"{where}: answered {response.status_code} instead of 401 or a redirect to"
+                    " /login. Protect it with @require / @token_required, or if it is meant"
+                    " to be public add it to PUBLIC_ENDPOINTS in tests/support/isolation.py"
+                    " with the reason."
+                )
+            leaked = leaked_markers(
+                response.get_data(as_text=True), victim, _sent_values(path, data), ids_too=True
+            )
+            if leaked:
+                problems.append(f"{where}: response shows victim data {leaked}")
+            after = snapshot(app, victim)
+            if after != baseline:
+                problems.append(
+                    f"{where}: changed victim data: {', '.join(changed_tables(baseline, after))}"
+                )
+                baseline = after
+    return problems
+
+
+def _tampered(genuine: str, payload: dict) -> str:
+    """The attacker's own genuine link with its payload swapped for the victim's."""
+    _body, stamp, signature = genuine.rsplit(".", 2)
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode())
+    return f"{body.decode().rstrip('=')}.{stamp}.{signature}"
+
+
+def attacker_link_tokens(
+    app: Flask, purpose: str, victim: Victim, attacker: Attacker
+) -> list[tuple[str, str]]:
+    """Every token an attacker can produce for a link of ``purpose``, with a label."""
+    with app.app_context():
+        payload = LINK_PURPOSES[purpose].victim_payload(victim)
+    tokens = [
+        ("garbage", "not-a-real-link"),
+        ("empty payload", "e30.AAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        (
+            "victim payload signed with a guessed key",
+            URLSafeTimedSerializer("secret", salt=f"baton.{purpose}").dumps(payload),
+        ),
+        ("own link with the victim's payload", _tampered(attacker.links[purpose], payload)),
+    ]
+    tokens += [(f"own {other} link", t) for other, t in attacker.links.items() if other != purpose]
+    return tokens
+
+
+def check_signed_links(app: Flask, victim: Victim, attackers: list[Attacker]) -> list[str]:
+    """Signed-link routes refuse every token an attacker can make, and change nothing."""
+    problems: list[str] = []
+    baseline = snapshot(app, victim)
+    for attacker in attackers:
+        caller = attacker_caller(app, attacker)
+        for rule in routes(app):
+            if kind_of(rule) != "signed":
+                continue
+            purpose = SIGNED_LINK_ENDPOINTS[rule.endpoint]
+            for label, token in attacker_link_tokens(app, purpose, victim, attacker):
+                for method in methods_of(rule):
+                    path = path_for(rule, {"token": token})
+                    data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+                    response = caller.open(method, path, data)
+                    where = f"{method} {rule.rule} as {caller.label} with {label}"
+                    if response.status_code not in (400, 404):
+                        problems.append(f"{where}: expected 400/404, got {response.status_code}")
+                    leaked = leaked_markers(
+                        response.get_data(as_text=True),
+                        victim,
+                        _sent_values(path, data),
+                        ids_too=True,
+                    )
+                    if leaked:
+                        problems.append(f"{where}: response shows victim data {leaked}")
+                    if moved := caller.session_problem():
+                        problems.append(f"{where}: {moved}")
+                    after = snapshot(app, victim)
+                    if after != baseline:
+                        problems.append(
+                            f"{where}: changed victim data: {', '.join(changed_tables(baseline, after))}"
+                        )
+                        baseline = after
+    return problems
+
+
+def victim_callers(app: Flask, victim: Victim) -> list[Caller]:
+    """The victim's own side: acme's people and north's, admins first."""
+    world = victim.world
+    callers = []
+    for key in ("acme_admin", "north_admin", "acme_sourcing", "north_buyer"):
+        org = world.orgs[key.split("_")[0]]
+        caller = Caller(key, app.test_client(), world.email(key), org, victim.own_tokens[key])
+        if caller.sign_in():
+            callers.append(caller)
+    return callers
+
+
+def check_victim_reaches(
+    app: Flask, victim: Victim, only: Callable[[Rule], bool] | None = None
+) -> list[str]:
+    """Positive control: with the same ids, someone on the victim's side gets
+    past the lookup of every id route, so the attackers' 404 means something."""
+    problems: list[str] = []
+    callers = victim_callers(app, victim)
+    order = {m: i for i, m in enumerate(("GET", "POST", "PUT", "PATCH", "DELETE"))}
+    attempts = sorted(
+        (
+            (order[m], rule.rule, m, rule)
+            for rule in routes(app)
+            if kind_of(rule) == "id" and (not only or only(rule))
+            for m in methods_of(rule)
+        ),
+        key=lambda a: a[:3],
+    )
+    for _i, _r, method, rule in attempts:
+        path = path_for(rule, victim.ids)
+        seen = []
+        for caller in callers:
+            data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+            status = caller.open(method, path, data).status_code
+            caller.session_problem()
+            seen.append(f"{caller.label}: {status}")
+            if status < 500 and (status < 400 or status in REACHED):
+                break
+        else:
+            problems.append(
+                f"{method} {rule.rule} ({path}): nobody on the victim's side reaches it"
+                f" ({'; '.join(seen)}), so its 404 for attackers proves nothing. Fix the route,"
+                " or make its resolver return a row the victim's admin or buyer can use."
+            )
+    return problems
