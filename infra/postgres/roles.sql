@@ -7,12 +7,14 @@
 --
 --   psql "postgresql://postgres@db.internal/postgres" \
 --        -v owner_password="'...'" -v app_password="'...'" -v service_password="'...'" \
+--        -v backup_password="'...'" \
 --        -f infra/postgres/roles.sql
 --
 -- Then point the processes at the roles (README.md "Deployment"):
 --   MIGRATION_DATABASE_URL  baton_owner    release step only (baton db-upgrade)
 --   DATABASE_URL            baton_app      web requests
 --   SERVICE_DATABASE_URL    baton_service  relay, workers, operator CLI commands
+--   (backups)               baton_backup   pg_dump only (docs/operators.md "Backups")
 
 \set ON_ERROR_STOP on
 
@@ -37,6 +39,14 @@ CREATE ROLE baton_app LOGIN PASSWORD :app_password
 CREATE ROLE baton_service LOGIN PASSWORD :service_password
   NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
 
+-- Backups: pg_dump reads with row security off and stops with "query would be
+-- affected by row-level security policy" for any role that RLS applies to,
+-- the owner included (RLS is FORCEd). A read-only role that bypasses RLS is
+-- the one role allowed to see every tenant's rows; use it for pg_dump only.
+CREATE ROLE baton_backup LOGIN PASSWORD :backup_password
+  NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS INHERIT;
+GRANT pg_read_all_data TO baton_backup;
+
 -- Every connection gets a statement timeout, so a runaway query cannot hold
 -- locks (the audit chain's advisory lock among them) forever.
 ALTER ROLE baton_app SET statement_timeout = '30s';
@@ -54,6 +64,7 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 ALTER SCHEMA public OWNER TO baton_owner;
 REVOKE ALL ON DATABASE baton FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE baton TO baton_app, baton_service;
+GRANT CONNECT ON DATABASE baton TO baton_backup;
 GRANT USAGE ON SCHEMA public TO baton_app, baton_service;
 -- Table privileges are granted by the migrations themselves
 -- (baton.platform.rls.grant_privileges), table by table, after each change.
