@@ -46,6 +46,7 @@ tables are covered without edits here.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import uuid
 import weakref
@@ -236,6 +237,58 @@ def _background_task(v: Victim) -> uuid.UUID:
     return task.id
 
 
+@parameter("supplier_id")
+def _supplier(v: Victim) -> uuid.UUID:
+    from baton.client_portal.suppliers import services as suppliers
+
+    suffix = v.world.suffix
+    supplier = suppliers.create_supplier(
+        v.session,
+        v.org_id,
+        {
+            "name": f"Victim Supplier {suffix}",
+            "code": f"VIC{suffix.upper()}",
+            "currency": "EUR",
+            "contact_email": f"orders.{suffix}@victim-supplier.example",
+        },
+    )
+    v.mark(supplier.name, supplier.contact_email)
+    return supplier.id
+
+
+def _upload(v: Victim, **kwargs):
+    from baton.client_portal.documents import services as documents
+    from baton.platform.storage import get_store
+
+    content = f"%PDF-1.4 victim specification {v.world.suffix}".encode()
+    return dict(
+        store=get_store(),
+        stream=io.BytesIO(content),
+        filename=f"victim-spec-{v.world.suffix}.pdf",
+        max_bytes=1_000_000,
+        **kwargs,
+    ), documents
+
+
+@parameter("document_id")
+def _document(v: Victim) -> uuid.UUID:
+    # Client reference data (no provider_id): acme writes it, north reads it.
+    args, documents = _upload(v, kind="specification", title=f"Victim spec {v.world.suffix}")
+    revision = documents.create_document(v.session, tenant_id=v.org_id, **args)
+    v.mark(f"Victim spec {v.world.suffix}", args["filename"])
+    return revision.document_id
+
+
+@parameter("revision_id")
+def _revision(v: Victim) -> uuid.UUID:
+    args, documents = _upload(v, note=f"Victim change note {v.world.suffix}")
+    revision = documents.add_revision(
+        v.session, tenant_id=v.org_id, document_id=uuid.UUID(v.id("document_id")), **args
+    )
+    v.mark(args["note"])
+    return revision.id
+
+
 def build_victim(app: Flask, world: World) -> Victim:
     """Victim rows for every registered parameter, plus the victim side's own tokens."""
     from baton.tenants import services
@@ -383,13 +436,13 @@ class Caller:
         response = self.client.post("/login", data={"email": self.email, "password": PASSWORD})
         return response.status_code == 302
 
-    def open(self, method: str, path: str, data: dict | None = None):
-        if path.startswith("/api/"):
-            headers = {"Authorization": f"Bearer {self.api_token}"} if self.api_token else {}
-            return self.client.open(
-                path, method=method, json=data if method != "GET" else None, headers=headers
-            )
-        return self.client.open(path, method=method, data=data if method != "GET" else None)
+    def open(self, method: str, path: str, body: Body | None = None):
+        kwargs: dict[str, Any] = {}
+        if path.startswith("/api/") and self.api_token:
+            kwargs["headers"] = {"Authorization": f"Bearer {self.api_token}"}
+        if body is not None:
+            kwargs["json" if body.json else "data"] = body.fields
+        return self.client.open(path, method=method, **kwargs)
 
     def session_problem(self) -> str | None:
         """Signs in again after a logout; reports a request that moved the
@@ -494,6 +547,19 @@ def path_for(rule: Rule, values: dict[str, str]) -> str:
 # --- form data -------------------------------------------------------------------
 
 Form = Callable[["Caller", "Victim"], dict]
+PDF = b"%PDF-1.4 isolation probe"
+
+
+@dataclass
+class Body:
+    """What a request sends: form fields (multipart when a file is among
+    them) for pages and uploads, JSON for the rest of the API."""
+
+    fields: dict[str, Any]
+    json: bool = False
+
+    def sent(self) -> set[str]:
+        return {str(v) for v in self.fields.values() if not isinstance(v, tuple)}
 
 
 def _default_form(caller: Caller, victim: Victim) -> dict:
@@ -509,6 +575,7 @@ def _default_form(caller: Caller, victim: Victim) -> dict:
         "note": probe,
         "reason": probe,
         "comment": probe,
+        "file": (io.BytesIO(PDF), "probe.pdf"),
     }
     data.update(victim.ids)
     return data
@@ -521,15 +588,77 @@ FORM_OVERRIDES: dict[str, Form] = {
 }
 
 
-def form_for(endpoint: str, caller: Caller, victim: Victim) -> dict:
-    data = _default_form(caller, victim)
+def _api_arguments(app: Flask, endpoint: str) -> list[dict]:
+    """The flask-smorest ``@blp.arguments`` of a view: schema and location."""
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+
+
+def _sample(name: str, fld: Any, defaults: dict) -> Any:
+    """A valid value for one marshmallow field, preferring the default form's."""
+    from flask_smorest.fields import Upload
+    from marshmallow import fields, validate
+
+    for validator in fld.validators:
+        if isinstance(validator, validate.OneOf):
+            return list(validator.choices)[0]
+    if isinstance(fld, Upload):
+        return (io.BytesIO(PDF), "probe.pdf")
+    if name in defaults and not isinstance(fld, fields.Nested | fields.List | fields.Boolean):
+        return defaults[name]
+    if isinstance(fld, fields.Nested):
+        sample = _sample_schema(fld.schema, defaults)
+        return [sample] if fld.many else sample
+    if isinstance(fld, fields.List):
+        return [_sample(name, fld.inner, defaults)]
+    kinds = (
+        (fields.Email, lambda: defaults["email"]),
+        (fields.UUID, lambda: str(uuid.uuid4())),
+        (fields.Boolean, lambda: False),
+        (fields.Integer, lambda: 1),
+        (fields.Number, lambda: "1"),
+        (fields.DateTime, lambda: utcnow().isoformat()),
+        (fields.Date, lambda: (utcnow() + timedelta(days=30)).date().isoformat()),
+        (fields.Dict, dict),
+    )
+    for kind, make in kinds:
+        if isinstance(fld, kind):
+            return make()
+    return defaults["name"]
+
+
+def _sample_schema(schema: Any, defaults: dict) -> dict:
+    """Required fields, plus any field the default form has a value for (so a
+    PATCH does change something if the lookup lets it through)."""
+    schema = schema() if isinstance(schema, type) else schema
+    return {
+        fld.data_key or name: _sample(name, fld, defaults)
+        for name, fld in schema.fields.items()
+        if not fld.dump_only
+        and (fld.required or name in defaults or (fld.data_key or name) in defaults)
+    }
+
+
+def body_for(app: Flask, rule: Rule, caller: Caller, victim: Victim) -> Body:
+    endpoint = rule.endpoint
+    defaults = _default_form(caller, victim)
+    arguments = [a for a in _api_arguments(app, endpoint) if a["in"] != "query"]
+    if arguments:
+        fields_: dict[str, Any] = {}
+        for argument in arguments:
+            fields_.update(_sample_schema(argument["schema"], defaults))
+        body = Body(fields_, json=all(a["in"] == "json" for a in arguments))
+    elif rule.rule.startswith("/api/"):
+        body = Body({k: v for k, v in defaults.items() if k != "file"}, json=True)
+    else:
+        body = Body(defaults)
     if endpoint in FORM_OVERRIDES:
-        data.update(FORM_OVERRIDES[endpoint](caller, victim))
-    return data
+        body.fields.update(FORM_OVERRIDES[endpoint](caller, victim))
+    return body
 
 
-def _sent_values(path: str, data: dict | None) -> set[str]:
-    return {path, *(str(v) for v in (data or {}).values())}
+def _sent_values(path: str, body: Body | None) -> set[str]:
+    return {path, *(body.sent() if body else ())}
 
 
 def leaked_markers(body: str, victim: Victim, sent: Iterable[str], ids_too: bool) -> list[str]:
@@ -637,7 +766,7 @@ def check_foreign_access(
                 continue
             for method in methods_of(rule):
                 path = path_for(rule, victim.ids)
-                data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+                data = body_for(app, rule, caller, victim) if method != "GET" else None
                 response = caller.open(method, path, data)
                 where = f"{method} {rule.rule} as {caller.label} ({path})"
                 status = response.status_code
@@ -676,7 +805,7 @@ def check_anonymous_access(
             continue
         for method in methods_of(rule):
             path = path_for(rule, victim.ids)
-            data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+            data = body_for(app, rule, caller, victim) if method != "GET" else None
             response = caller.open(method, path, data)
             where = f"{method} {rule.rule} ({rule.endpoint}) without signing in"
             if response.status_code != 401 and not _is_login_redirect(response):
@@ -739,7 +868,7 @@ def check_signed_links(app: Flask, victim: Victim, attackers: list[Attacker]) ->
             for label, token in attacker_link_tokens(app, purpose, victim, attacker):
                 for method in methods_of(rule):
                     path = path_for(rule, {"token": token})
-                    data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+                    data = body_for(app, rule, caller, victim) if method != "GET" else None
                     response = caller.open(method, path, data)
                     where = f"{method} {rule.rule} as {caller.label} with {label}"
                     if response.status_code not in (400, 404):
@@ -796,7 +925,7 @@ def check_victim_reaches(
         path = path_for(rule, victim.ids)
         seen = []
         for caller in callers:
-            data = form_for(rule.endpoint, caller, victim) if method != "GET" else None
+            data = body_for(app, rule, caller, victim) if method != "GET" else None
             status = caller.open(method, path, data).status_code
             caller.session_problem()
             seen.append(f"{caller.label}: {status}")
