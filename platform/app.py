@@ -45,6 +45,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(client_bp)
     app.register_blueprint(provider_bp)
     app.register_blueprint(tenants_bp)
+
+    from baton.client_portal.documents.views import bp as client_documents_bp
+    from baton.client_portal.suppliers.views import bp as client_suppliers_bp
+
+    app.register_blueprint(client_suppliers_bp)
+    app.register_blueprint(client_documents_bp)
     init_pages(app)
     init_api(app)
     register_cli(app)

@@ -23,6 +23,8 @@ class NavItem:
 NAV = {
     "client": [
         NavItem("Home", "client.home"),
+        NavItem("Suppliers", "client_suppliers.index"),
+        NavItem("Documents", "client_documents.index"),
         NavItem("Engagements", "tenants.engagements"),
         NavItem("Members", "tenants.members", ("admin",)),
         NavItem("API tokens", "tenants.api_tokens", ("admin",)),
@@ -67,8 +69,20 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _too_large() -> str:
+    from flask import current_app
+
+    limit = current_app.config["BATON_SETTINGS"].max_upload_bytes / (1024 * 1024)
+    return (
+        f"The upload is larger than the {limit:g} MB limit per file; nothing was saved."
+        " Split or compress the file and try again."
+    )
+
+
 def error_response(status: int, detail: str | None = None, errors: dict | None = None):
     title, message = MESSAGES.get(status, ("Error", "Something went wrong."))
+    if status == 413 and detail is None:
+        detail = _too_large()
     if _wants_json():
         body = {"status": status, "message": detail or message}
         if errors:

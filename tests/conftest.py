@@ -101,3 +101,27 @@ def pg_world(pg_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server over HTTP (tests/support/s3.py), with fake AWS credentials."""
+    from tests.support.s3 import moto_s3_server
+
+    with moto_s3_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_s3_app(pg_urls, s3_server, tmp_path_factory):
+    """PostgreSQL plus the S3 document store (BATON_STORAGE=s3) on a versioned bucket."""
+    return _make_app(
+        tmp_path_factory,
+        database_url=pg_urls.app,
+        service_database_url=pg_urls.service,
+        migration_database_url=pg_urls.owner,
+        storage_backend="s3",
+        s3_bucket=s3_server.versioned_bucket(),
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_region="us-east-1",
+    )

@@ -138,6 +138,9 @@ def plan_import(
             )
             continue
         data = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)}
+        if not data.get("qualification_status", "x").strip():
+            # Blank means "not saying": new suppliers get the default, existing keep theirs.
+            del data["qualification_status"]
         values, problems = clean(data)
         for column, message in problems.items():
             errors.append(RowError(row_no, column, message))
