@@ -60,11 +60,20 @@ def _after(response):
         log.info(
             "request",
             method=request.method,
-            path=request.path,
+            path=_path_for_log(),
             status=response.status_code,
             ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
         )
     return response
+
+
+def _path_for_log() -> str:
+    """The path with signed-link tokens cut out: an unused invitation or reset
+    link read from the logs would otherwise let its reader in."""
+    token = (request.view_args or {}).get("token")
+    if isinstance(token, str) and token:
+        return request.path.replace(token, "[token]")
+    return request.path
 
 
 def _teardown(exc) -> None:

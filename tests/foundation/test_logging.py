@@ -81,3 +81,18 @@ def test_every_line_of_a_signed_in_request_names_the_request_and_actor(app, worl
     mine = [line for line in lines if line.get("request_id") == request_id]
     assert mine
     assert all(line.get("actor", "").startswith("user:") for line in mine)
+
+
+def test_signed_link_tokens_stay_out_of_the_logs(app):
+    """Whoever reads the logs must not be able to use an unused reset link."""
+    from baton.platform.signing import sign
+
+    with app.test_request_context():
+        token = sign("reset", {"id": "00000000-0000-0000-0000-000000000000", "fp": "x"})
+    client = app.test_client()
+    with captured_log_lines() as lines:
+        client.get(f"/password/reset/{token}")
+        client.get(f"/invitations/{token}")
+    paths = [line["path"] for line in lines if line.get("event") == "request"]
+    assert paths == ["/password/reset/[token]", "/invitations/[token]"]
+    assert not any(token in json.dumps(line) for line in lines)
