@@ -72,6 +72,7 @@ from tests.support.world import PASSWORD, World
 VICTIM = "acme"
 VICTIM_PROVIDER = "north"
 ATTACKERS = ("globex", "other")
+CLIENT_ATTACKERS = ("globex",)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OWNER_COLUMNS = ("tenant_id", "organisation_id", "client_id")
 # A status the victim's own side may get and still have reached the row
@@ -131,9 +132,13 @@ def parameter(*names: str) -> Callable[[Resolver], Resolver]:
 
 @dataclass
 class Victim:
+    """A client tenant's rows, and the work its provider does for it. Built
+    for acme (the victim) and for globex (the attacker's own rows, to mix
+    with the victim's in routes that take two ids)."""
+
     world: World
-    org_id: uuid.UUID
-    provider_id: uuid.UUID
+    key: str  # the client, as in tests.support.world ("acme")
+    provider_key: str  # its engaged provider ("north")
     session: Session | None = None
     user_ids: set[uuid.UUID] = field(default_factory=set)
     # Text that must never reach an attacker (names, emails, token prefixes).
@@ -143,6 +148,20 @@ class Victim:
     # API tokens of the victim side's own people, for the positive control.
     own_tokens: dict[str, str] = field(default_factory=dict)
     _made: dict[Resolver, str] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        """Unique to this tenant in this test: put it in every name a resolver
+        makes, so the markers of acme and of the attacker's own rows differ."""
+        return f"{self.key}-{self.world.suffix}"
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        return self.world.orgs[self.key]
+
+    @property
+    def provider_id(self) -> uuid.UUID:
+        return self.world.orgs[self.provider_key]
 
     def id(self, name: str) -> str:
         resolver = PARAMETERS[name]
@@ -167,14 +186,14 @@ def _system():
 @parameter("membership_id")
 def _membership(v: Victim) -> uuid.UUID:
     # Not the admin: the last-admin guard must not be what stops a leak.
-    return v.world.memberships["acme_sourcing"]
+    return v.world.memberships[f"{v.key}_sourcing"]
 
 
 @parameter("user_id")
 def _user(v: Victim) -> uuid.UUID:
     from baton.tenants.models import Membership
 
-    return v.session.get(Membership, v.world.memberships["acme_sourcing"]).user_id
+    return v.session.get(Membership, v.world.memberships[f"{v.key}_sourcing"]).user_id
 
 
 @parameter("org_id", "organisation_id", "client_id", "tenant_id")
@@ -184,7 +203,7 @@ def _organisation(v: Victim) -> uuid.UUID:
 
 @parameter("engagement_id")
 def _engagement(v: Victim) -> uuid.UUID:
-    return v.world.engagements[f"{VICTIM}-{VICTIM_PROVIDER}"]
+    return v.world.engagements[f"{v.key}-{v.provider_key}"]
 
 
 @parameter("invitation_id")
@@ -196,7 +215,7 @@ def _invitation(v: Victim) -> uuid.UUID:
     invitation = Invitation(
         id=uuid.uuid4(),
         organisation_id=v.org_id,
-        email=f"invitee.{v.world.suffix}@example.com",
+        email=f"invitee.{v.tag}@example.com",
         role="sourcing",
         expires_at=utcnow() + timedelta(days=7),
     )
@@ -210,9 +229,9 @@ def _invitation(v: Victim) -> uuid.UUID:
 def _api_token(v: Victim) -> uuid.UUID:
     from baton.tenants import services
 
-    acme = services.get_organisation(v.session, v.org_id)
+    client = services.get_organisation(v.session, v.org_id)
     _text, row = services.create_api_token(
-        v.session, acme, name="Victim ERP link", role="admin", created_by=None
+        v.session, client, name=f"ERP link {v.tag}", role="admin", created_by=None
     )
     v.mark(row.prefix)
     return row.id
@@ -227,7 +246,7 @@ def _background_task(v: Victim) -> uuid.UUID:
         tenant_id=v.org_id,
         provider_id=v.provider_id,
         kind="import",
-        label=f"Victim import {v.world.suffix}",
+        label=f"Import {v.tag}",
         total=10,
         done=3,
     )
@@ -241,15 +260,14 @@ def _background_task(v: Victim) -> uuid.UUID:
 def _supplier(v: Victim) -> uuid.UUID:
     from baton.client_portal.suppliers import services as suppliers
 
-    suffix = v.world.suffix
     supplier = suppliers.create_supplier(
         v.session,
         v.org_id,
         {
-            "name": f"Victim Supplier {suffix}",
-            "code": f"VIC{suffix.upper()}",
+            "name": f"Supplier {v.tag}",
+            "code": f"S-{v.tag.upper()}",
             "currency": "EUR",
-            "contact_email": f"orders.{suffix}@victim-supplier.example",
+            "contact_email": f"orders.{v.tag}@supplier.example",
         },
     )
     v.mark(supplier.name, supplier.contact_email)
@@ -260,11 +278,11 @@ def _upload(v: Victim, **kwargs):
     from baton.client_portal.documents import services as documents
     from baton.platform.storage import get_store
 
-    content = f"%PDF-1.4 victim specification {v.world.suffix}".encode()
+    content = f"%PDF-1.4 specification {v.tag}".encode()
     return dict(
         store=get_store(),
         stream=io.BytesIO(content),
-        filename=f"victim-spec-{v.world.suffix}.pdf",
+        filename=f"spec-{v.tag}.pdf",
         max_bytes=1_000_000,
         **kwargs,
     ), documents
@@ -273,15 +291,15 @@ def _upload(v: Victim, **kwargs):
 @parameter("document_id")
 def _document(v: Victim) -> uuid.UUID:
     # Client reference data (no provider_id): acme writes it, north reads it.
-    args, documents = _upload(v, kind="specification", title=f"Victim spec {v.world.suffix}")
+    args, documents = _upload(v, kind="specification", title=f"Specification {v.tag}")
     revision = documents.create_document(v.session, tenant_id=v.org_id, **args)
-    v.mark(f"Victim spec {v.world.suffix}", args["filename"])
+    v.mark(args["title"], args["filename"])
     return revision.document_id
 
 
 @parameter("revision_id")
 def _revision(v: Victim) -> uuid.UUID:
-    args, documents = _upload(v, note=f"Victim change note {v.world.suffix}")
+    args, documents = _upload(v, note=f"Change note {v.tag}")
     revision = documents.add_revision(
         v.session, tenant_id=v.org_id, document_id=uuid.UUID(v.id("document_id")), **args
     )
@@ -289,37 +307,39 @@ def _revision(v: Victim) -> uuid.UUID:
     return revision.id
 
 
-def build_victim(app: Flask, world: World) -> Victim:
-    """Victim rows for every registered parameter, plus the victim side's own tokens."""
+def build_victim(
+    app: Flask, world: World, key: str = VICTIM, provider_key: str = VICTIM_PROVIDER
+) -> Victim:
+    """Rows for every registered parameter, plus the own side's API tokens."""
     from baton.tenants import services
     from baton.tenants.models import Membership, User
 
-    victim = Victim(world, world.orgs[VICTIM], world.orgs[VICTIM_PROVIDER])
+    victim = Victim(world, key, provider_key)
     with app.app_context(), _system():
         session = db.new_service_session(SERVICE_CONTEXT)
         victim.session = session
         try:
-            acme = services.get_organisation(session, victim.org_id)
-            north = services.get_organisation(session, victim.provider_id)
-            victim.mark(acme.name)
+            client = services.get_organisation(session, victim.org_id)
+            provider = services.get_organisation(session, victim.provider_id)
+            victim.mark(client.name)
             for user in session.scalars(
-                sa.select(User).join(Membership).where(Membership.organisation_id == acme.id)
+                sa.select(User).join(Membership).where(Membership.organisation_id == client.id)
             ):
                 victim.user_ids.add(user.id)
                 victim.mark(user.email)
-            for key, org, role in (
-                ("acme_admin", acme, "admin"),
-                ("acme_sourcing", acme, "sourcing"),
-                ("north_admin", north, "admin"),
-                ("north_buyer", north, "buyer"),
+            for person, org, role in (
+                (f"{key}_admin", client, "admin"),
+                (f"{key}_sourcing", client, "sourcing"),
+                (f"{provider_key}_admin", provider, "admin"),
+                (f"{provider_key}_buyer", provider, "buyer"),
             ):
                 text, row = services.create_api_token(
-                    session, org, name=f"{key} own", role=role, created_by=None
+                    session, org, name=f"{person} own", role=role, created_by=None
                 )
-                victim.own_tokens[key] = text
-                if org is acme:
+                victim.own_tokens[person] = text
+                if org is client:
                     victim.mark(row.prefix)
-            victim.id_markers.add(str(acme.id))
+            victim.id_markers.add(str(client.id))
             for name in PARAMETERS:
                 victim.id(name)
             session.commit()
@@ -341,6 +361,9 @@ class Attacker:
     api_token: str
     # purpose -> a genuine signed link the attacker got for their own organisation
     links: dict[str, str] = field(default_factory=dict)
+    # The attacker's own rows (a client attacker only), mixed with one victim
+    # id in routes that take two: /documents/<own>/revisions/<victim's>.
+    own: Victim | None = None
 
 
 def _own_invitation(attacker: Attacker, session: Session) -> dict:
@@ -376,7 +399,7 @@ def _victim_reset(v: Victim) -> dict:
     from baton.tenants.models import User
     from baton.tenants.services import reset_fingerprint
 
-    admin = v.world.email("acme_admin")
+    admin = v.world.email(f"{v.key}_admin")
     with db.new_service_session(SERVICE_CONTEXT) as session:
         user = session.scalar(sa.select(User).where(User.email == admin))
         # The real fingerprint: only the signature may stop this link.
@@ -412,6 +435,9 @@ def build_attackers(app: Flask, world: World) -> list[Attacker]:
             session.commit()
         finally:
             session.close()
+    for attacker in attackers:
+        if attacker.key in CLIENT_ATTACKERS:
+            attacker.own = build_victim(app, world, attacker.key, VICTIM_PROVIDER)
     return attackers
 
 
@@ -748,6 +774,17 @@ def _is_login_redirect(response) -> bool:
     )
 
 
+def _paths(rule: Rule, victim: Victim, attacker: Attacker) -> list[tuple[str, str]]:
+    """The victim's ids; and where a route takes several, the attacker's own
+    ids with one victim id among them (the inner lookup must check too)."""
+    paths = [(path_for(rule, victim.ids), "victim ids")]
+    if attacker.own is not None and len(rule.arguments) > 1:
+        for name in sorted(rule.arguments):
+            mixed = {**attacker.own.ids, name: victim.id(name)}
+            paths.append((path_for(rule, mixed), f"the attacker's own ids but the victim's {name}"))
+    return paths
+
+
 def check_foreign_access(
     app: Flask,
     victim: Victim,
@@ -765,31 +802,31 @@ def check_foreign_access(
             if kind not in ("id", "plain", "public") or (only and not only(rule)):
                 continue
             for method in methods_of(rule):
-                path = path_for(rule, victim.ids)
-                data = body_for(app, rule, caller, victim) if method != "GET" else None
-                response = caller.open(method, path, data)
-                where = f"{method} {rule.rule} as {caller.label} ({path})"
-                status = response.status_code
-                if kind == "id" and status != 404:
-                    problems.append(f"{where}: expected 404 for a victim id, got {status}")
-                elif status >= 500:
-                    problems.append(f"{where}: server error {status}")
-                leaked = leaked_markers(
-                    response.get_data(as_text=True),
-                    victim,
-                    _sent_values(path, data),
-                    ids_too=kind != "id",
-                )
-                if leaked:
-                    problems.append(f"{where}: response shows victim data {leaked}")
-                if moved := caller.session_problem():
-                    problems.append(f"{where}: {moved}")
-                after = snapshot(app, victim)
-                if after != baseline:
-                    problems.append(
-                        f"{where}: changed victim data: {', '.join(changed_tables(baseline, after))}"
+                for path, whose in _paths(rule, victim, attacker):
+                    data = body_for(app, rule, caller, victim) if method != "GET" else None
+                    response = caller.open(method, path, data)
+                    where = f"{method} {rule.rule} as {caller.label} ({path})"
+                    status = response.status_code
+                    if kind == "id" and status != 404:
+                        problems.append(f"{where}: expected 404 for {whose}, got {status}")
+                    elif status >= 500:
+                        problems.append(f"{where}: server error {status}")
+                    leaked = leaked_markers(
+                        response.get_data(as_text=True),
+                        victim,
+                        _sent_values(path, data),
+                        ids_too=kind != "id",
                     )
-                    baseline = after
+                    if leaked:
+                        problems.append(f"{where}: response shows victim data {leaked}")
+                    if moved := caller.session_problem():
+                        problems.append(f"{where}: {moved}")
+                    after = snapshot(app, victim)
+                    if after != baseline:
+                        problems.append(
+                            f"{where}: changed victim data: {', '.join(changed_tables(baseline, after))}"
+                        )
+                        baseline = after
     return problems
 
 
@@ -896,7 +933,8 @@ def victim_callers(app: Flask, victim: Victim) -> list[Caller]:
     """The victim's own side: acme's people and north's, admins first."""
     world = victim.world
     callers = []
-    for key in ("acme_admin", "north_admin", "acme_sourcing", "north_buyer"):
+    c, p = victim.key, victim.provider_key
+    for key in (f"{c}_admin", f"{p}_admin", f"{c}_sourcing", f"{p}_buyer"):
         org = world.orgs[key.split("_")[0]]
         caller = Caller(key, app.test_client(), world.email(key), org, victim.own_tokens[key])
         if caller.sign_in():
