@@ -1,46 +1,68 @@
 """The route-enumerating tenant-isolation harness (DESIGN.md section 2).
 
 ``tests/foundation/test_isolation.py`` walks every rule of ``app.url_map`` and
-calls it as an admin of another client (globex) and of a provider that is not
-engaged with the victim (other), with ids of rows that exist and belong to the
-victim tenant (acme, and north's work for acme). Foreign ids must answer 404
-and no request may change the victim's rows or show them.
+calls each method (GET, POST, PUT, PATCH, DELETE) as an admin of another
+client (globex) and of a provider not engaged with the victim (other), with
+ids of rows that exist and belong to the victim tenant (acme, and north's
+work for acme). Pages get a signed-in browser, ``/api/`` routes a bearer
+token of the attacker's organisation. Foreign ids must answer 404, never 403;
+no response may show the victim's data and no request may change it. Routes
+taking several ids are also called with the attacker's own ids and one of
+the victim's. A positive control checks the victim's own side gets past the
+lookup with the same ids, so a route that 404s for everyone cannot pass.
 
-Nothing here lists routes: new routes are covered as soon as they exist. What
-a new route may need is one of the following, and the test says which:
+Nothing here lists routes: a new route is covered as soon as it exists. What
+it may need is one of the following, and the failing test says which.
 
-* **A new URL parameter** (``<uuid:supplier_id>``): register a function that
-  returns the id of a victim-owned row, creating the row if needed::
+**A new URL parameter** (``<uuid:requirement_id>``): register a resolver that
+returns the id of a row of tenant ``v``, creating it if needed::
 
-      @parameter("supplier_id")
-      def _supplier(v: Victim) -> uuid.UUID:
-          supplier = suppliers_services.create_supplier(v.session, ..., tenant_id=v.org_id)
-          v.mark(supplier.name)  # text that must never reach the attacker
-          return supplier.id
+    @parameter("requirement_id")
+    def _requirement(v: Victim) -> uuid.UUID:
+        from baton.client_portal.requirements import services as requirements
 
-  ``v.session`` is a service session open while the victim is built (commit
-  happens afterwards), ``v.world`` the World of tests.support.world, and
-  ``v.id("other_param")`` gives the id another resolver made (a revision
-  needs its document). Prefer rows that both acme and north may see
-  (``tenant_id`` = acme, ``provider_id`` = north where the table has one):
-  the positive control checks that someone on the victim's side reaches every
-  id route, so the id must be one the victim's own admin or buyer can use.
-  Form fields and JSON keys with the same names also carry these victim ids,
-  so ``supplier_id=<victim's>`` in a create form is tried too.
-* **A public endpoint** (no sign-in at all): add it to ``PUBLIC_ENDPOINTS``
-  with the reason it may answer anyone.
-* **A signed-link endpoint** (``<token>``): add it to ``SIGNED_LINK_ENDPOINTS``
-  with the signing purpose it unsigns, and if the purpose is new, a
-  ``LinkPurpose`` in ``LINK_PURPOSES`` saying how an attacker gets a genuine
-  link of that kind for their own organisation and what a victim payload is.
-* **A form the generic data does not satisfy** (a foreign id must still be
-  looked up, so the route has to get past form validation): add the fields
-  to ``FORM_OVERRIDES`` under the endpoint name.
+        requirement = requirements.create_requirement(
+            v.session, v.org_id, {"title": f"Requirement {v.tag}",
+                                  "supplier_id": v.id("supplier_id"), ...},
+            provider_id=v.provider_id,
+        )
+        v.mark(requirement.title)  # text that must never reach an attacker
+        return requirement.id
+
+* Resolvers run for acme (the victim) and for globex (the attacker's own rows
+  for the mixed-id calls): use ``v.org_id``, ``v.provider_id``, ``v.key`` and
+  ``v.tag`` (unique per tenant and test; put it in every name you make), never
+  a hard-coded "acme".
+* ``v.session`` is a service session open while the rows are built (it is
+  committed afterwards); ``v.id("supplier_id")`` gives a row another resolver
+  made (a revision needs its document, a requirement its supplier).
+* Pick a row both the client and its provider may use (``provider_id`` =
+  ``v.provider_id`` where the table has one, in a state the provider sees, e.g.
+  submitted rather than draft): the positive control needs someone on the
+  victim's side (its admin or sourcing user, the provider's admin or buyer)
+  to get a status other than 404 and 5xx.
+* Form fields and JSON keys named like a registered parameter carry the
+  victim's id too, so ``supplier_id=<victim's>`` in a create form is tried.
+
+**A public endpoint** (answers without sign-in): add it to
+``PUBLIC_ENDPOINTS`` with the reason it may answer anyone.
+
+**A signed-link endpoint** (``<token>``): add it to ``SIGNED_LINK_ENDPOINTS``
+with the purpose it unsigns; for a new purpose add a ``LinkPurpose`` saying
+how an attacker gets a genuine link of that kind for themselves and what
+payload would point it at the victim.
+
+**A body the generic one does not satisfy**: API bodies are built from the
+route's flask-smorest ``@blp.arguments`` schemas (JSON, or multipart with a
+small PDF for uploads); pages get generic fields (name, title, email, note,
+role=viewer, a PDF ``file``...). A route should look its object up before it
+validates the body, so a foreign id is a 404 whatever the body; if it cannot,
+add fields to ``FORM_OVERRIDES`` under its endpoint.
 
 The victim's data is compared through a service session before and after
-every request: every table in ``Base.metadata`` with a ``tenant_id``,
-``organisation_id`` or ``client_id`` column has its victim rows hashed, so new
-tables are covered without edits here.
+every request: every table of the database (reflected, so it follows the
+migrations) with a ``tenant_id``, ``organisation_id`` or ``client_id`` column
+has its victim rows hashed, plus the victim's users. New tables need nothing.
 """
 
 from __future__ import annotations
