@@ -45,9 +45,10 @@ def _max_bytes() -> int:
 def _with_revisions(document_id: uuid.UUID) -> dict:
     document = services.get_document(dbs(), _tenant_id(), document_id)
     revisions = services.revisions_of(dbs(), _tenant_id(), document_id)
+    fields = ("id", "kind", "title", "number", "latest_revision_no", "created_at")
     return {
-        **DocumentSchema().dump(document),
-        "revisions": RevisionSchema(many=True).dump(list(reversed(revisions))),
+        **{name: getattr(document, name) for name in fields},
+        "revisions": list(reversed(revisions)),
     }
 
 

@@ -125,8 +125,9 @@ def clean_filename(name: str | None, default: str = "document") -> str:
     name = re.split(r"[\\/]", name)[-1]
     out = []
     for ch in name:
-        group = unicodedata.category(ch)[0]
-        if group in "LNM" or ch in KEEP:
+        category = unicodedata.category(ch)
+        group = category[0]
+        if group in "LNM" or category == "Pd" or ch in KEEP:
             out.append(ch)
         elif group == "Z":
             out.append(" ")

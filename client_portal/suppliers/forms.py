@@ -26,7 +26,9 @@ class SupplierForm(FlaskForm):
     address = TextAreaField("Address")
     country = StringField("Country")
     payment_terms = StringField("Payment terms")
-    incoterms = SelectField("Incoterms", choices=[SelectChoice("", "—")] + [SelectChoice(i, i) for i in INCOTERMS])
+    incoterms = SelectField(
+        "Incoterms", choices=[SelectChoice("", "—")] + [SelectChoice(i, i) for i in INCOTERMS]
+    )
     categories = StringField("Categories")
     notes = TextAreaField("Notes")
 

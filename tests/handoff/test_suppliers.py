@@ -36,7 +36,11 @@ GOOD = {
 
 
 def add_supplier(app, tenant_id: uuid.UUID, **values) -> Supplier:
-    data = {"name": f"Supplier {uuid.uuid4().hex[:6]}", "code": uuid.uuid4().hex[:8], "currency": "EUR"}
+    data = {
+        "name": f"Supplier {uuid.uuid4().hex[:6]}",
+        "code": uuid.uuid4().hex[:8],
+        "currency": "EUR",
+    }
     data.update(values)
     with app.app_context(), acting_as(Actor("system", None, "test")):
         session = db.new_service_session(SERVICE_CONTEXT)
@@ -62,7 +66,9 @@ def count_suppliers(app, tenant_id: uuid.UUID) -> int:
         session = db.new_service_session(SERVICE_CONTEXT)
         try:
             return session.scalar(
-                sa.select(sa.func.count()).select_from(Supplier).where(Supplier.tenant_id == tenant_id)
+                sa.select(sa.func.count())
+                .select_from(Supplier)
+                .where(Supplier.tenant_id == tenant_id)
             )
         finally:
             session.close()
@@ -158,7 +164,9 @@ def test_a_code_is_unique_within_the_client(app, world):
     assert response.status_code == 422
     assert f"already has code {existing.code}" in response.text
     # Another client's codes do not collide with ours.
-    assert client.post("/client/suppliers/new", data={**GOOD, "code": "SHARED-1"}).status_code == 302
+    assert (
+        client.post("/client/suppliers/new", data={**GOOD, "code": "SHARED-1"}).status_code == 302
+    )
 
 
 def test_filters_by_status_category_and_lapsed(app, world):
@@ -166,8 +174,12 @@ def test_filters_by_status_category_and_lapsed(app, world):
     tag = uuid.uuid4().hex[:6]
     yesterday = date.today() - timedelta(days=1)
     add_supplier(app, acme, name=f"Cast {tag}", categories=["Castings"])
-    add_supplier(app, acme, name=f"Susp {tag}", qualification_status="suspended", categories=["Fasteners"])
-    add_supplier(app, acme, name=f"Old {tag}", qualified_until=yesterday.isoformat(), categories=["Castings"])
+    add_supplier(
+        app, acme, name=f"Susp {tag}", qualification_status="suspended", categories=["Fasteners"]
+    )
+    add_supplier(
+        app, acme, name=f"Old {tag}", qualified_until=yesterday.isoformat(), categories=["Castings"]
+    )
     client = app.test_client()
     login(client, world.email("acme_viewer"))
 
@@ -185,7 +197,10 @@ def test_filters_by_status_category_and_lapsed(app, world):
 def test_a_lapsed_qualification_shows_with_its_date_in_list_and_detail(app, world):
     lapsed_on = date.today() - timedelta(days=3)
     supplier = add_supplier(
-        app, world.orgs["acme"], qualification_status="qualified", qualified_until=lapsed_on.isoformat()
+        app,
+        world.orgs["acme"],
+        qualification_status="qualified",
+        qualified_until=lapsed_on.isoformat(),
     )
     client = app.test_client()
     login(client, world.email("acme_viewer"))

@@ -104,7 +104,9 @@ def test_a_file_that_is_not_utf8_is_refused_with_advice(app, world):
     login(client, world.email("acme_sourcing"))
     response = client.post(
         "/client/suppliers/import",
-        data={"file": (io.BytesIO("name,code,currency\nMüller,M1,EUR\n".encode("cp1252")), "x.csv")},
+        data={
+            "file": (io.BytesIO("name,code,currency\nMüller,M1,EUR\n".encode("cp1252")), "x.csv")
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
@@ -114,7 +116,9 @@ def test_a_file_that_is_not_utf8_is_refused_with_advice(app, world):
 def test_semicolon_separated_files_from_european_excel_work(app, world):
     client = app.test_client()
     login(client, world.email("acme_sourcing"))
-    response = upload(client, "name;code;currency;categories\nSemi GmbH;SEMI-1;EUR;Tools|Fixtures\n")
+    response = upload(
+        client, "name;code;currency;categories\nSemi GmbH;SEMI-1;EUR;Tools|Fixtures\n"
+    )
     assert response.status_code == 302, response.text
     assert suppliers_of(app, world.orgs["acme"])["SEMI-1"].categories == ["Tools", "Fixtures"]
 
