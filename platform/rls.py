@@ -45,6 +45,13 @@ POLICIES = {
         "tenant_id = baton_org_id() OR tenant_id = ANY(baton_tenant_ids())",
         "tenant_id = baton_org_id() OR tenant_id = ANY(baton_tenant_ids())",
     ),
+    # Side effects (outbox, mail ledger): some are about no tenant yet (a password
+    # reset is asked for before anyone signs in), so such rows may be written
+    # without a context; reading them back is left to the service role.
+    "outbox": (
+        "tenant_id = ANY(baton_tenant_ids())",
+        "tenant_id IS NULL OR tenant_id = ANY(baton_tenant_ids())",
+    ),
 }
 
 

@@ -60,6 +60,9 @@ def upgrade() -> None:
     # ### end Alembic commands ###
 
     rls.enable("background_tasks", "provider")
+    # Every table with a tenant_id forces RLS, the platform's own included.
+    rls.enable("outbox_messages", "outbox")
+    rls.enable("sent_mail", "outbox")
     rls.grant_privileges()
 
 def downgrade() -> None:

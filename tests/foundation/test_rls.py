@@ -1,0 +1,232 @@
+"""PostgreSQL row-level security, checked with raw SQL as the application role.
+
+No ORM here: the application-scoping layer must not hide a missing policy,
+so every query goes straight to the database as ``baton_app``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+from baton.platform.db import db
+from baton.platform.tasks import BackgroundTask
+from baton.platform.tenancy import SERVICE_CONTEXT, TenantContext, client_context, provider_context
+
+pytestmark = pytest.mark.postgres
+
+TABLES = ("audit_events", "audit_chain_heads", "background_tasks")
+
+
+@dataclass
+class Tasks:
+    """Background tasks of the world, keyed by '<client>/<provider or none>'."""
+
+    ids: dict[str, uuid.UUID]
+
+    def of(self, *keys: str) -> set[uuid.UUID]:
+        return {self.ids[k] for k in keys}
+
+
+@pytest.fixture
+def tasks(pg_app, pg_world) -> Tasks:
+    """acme: one client-only task, one of north, one of other (not engaged with acme);
+    globex: one of north, one of other."""
+    orgs = pg_world.orgs
+    layout = {
+        "acme/none": ("acme", None),
+        "acme/north": ("acme", "north"),
+        "acme/other": ("acme", "other"),
+        "globex/north": ("globex", "north"),
+        "globex/other": ("globex", "other"),
+    }
+    ids = {}
+    with pg_app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            for key, (tenant, provider) in layout.items():
+                task = BackgroundTask(
+                    id=uuid.uuid4(),
+                    tenant_id=orgs[tenant],
+                    provider_id=orgs[provider] if provider else None,
+                    kind="test",
+                    label=key,
+                )
+                session.add(task)
+                ids[key] = task.id
+            session.commit()
+        finally:
+            session.close()
+    return Tasks(ids)
+
+
+def apply(conn: psycopg.Connection, ctx: TenantContext) -> None:
+    """Set the context the way the app does at the start of a transaction."""
+    for name, value in ctx.pg_settings().items():
+        conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+
+def ids_in(conn: psycopg.Connection, table: str, column: str = "tenant_id") -> set:
+    return {row[0] for row in conn.execute(f"SELECT {column} FROM {table}")}
+
+
+def count_as_admin(admin_url: str, table: str, tenant_ids: list[uuid.UUID]) -> int:
+    with psycopg.connect(admin_url) as conn:
+        return conn.execute(
+            f"SELECT count(*) FROM {table} WHERE tenant_id = ANY(%s)", (tenant_ids,)
+        ).fetchone()[0]
+
+
+def test_no_context_sees_no_rows(pg_urls, pg_world, tasks):
+    mine = list(pg_world.orgs.values())
+    for table in TABLES:
+        assert count_as_admin(pg_urls.admin, table, mine) > 0, table
+    with psycopg.connect(pg_urls.app) as conn:
+        for table in TABLES:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+
+
+def test_client_context_sees_only_its_own_rows_and_cannot_write_others(pg_urls, pg_world, tasks):
+    acme, globex = pg_world.orgs["acme"], pg_world.orgs["globex"]
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, client_context(acme))
+        for table in TABLES:
+            assert ids_in(conn, table) == {acme}, table
+        assert ids_in(conn, "background_tasks", "id") == tasks.of(
+            "acme/none", "acme/north", "acme/other"
+        )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO background_tasks (id, created_at, tenant_id, kind, label, status,"
+                " total, done, errors, result) VALUES (%s, now(), %s, 'x', 'x', 'queued', 0, 0,"
+                " '[]', '{}')",
+                (uuid.uuid4(), globex),
+            )
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, client_context(acme))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (%s, 0, 'x')",
+                (uuid.uuid4(),),
+            )
+    assert count_as_admin(pg_urls.admin, "background_tasks", [globex]) == 2
+
+
+def test_context_ends_with_the_transaction(pg_urls, pg_world, tasks):
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, client_context(pg_world.orgs["acme"]))
+        assert ids_in(conn, "audit_events") == {pg_world.orgs["acme"]}
+        conn.commit()
+        for name in ("baton.org_id", "baton.org_kind", "baton.tenant_ids"):
+            assert conn.execute("SELECT current_setting(%s, true)", (name,)).fetchone()[0] == ""
+        for table in TABLES:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+
+
+def test_app_role_owns_nothing_and_every_tenant_table_forces_rls(pg_urls):
+    with psycopg.connect(pg_urls.admin) as conn:
+        role = conn.execute(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'baton_app'"
+        ).fetchone()
+        assert role == (False, False)
+        owned = conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE r.rolname = 'baton_app' AND n.nspname = 'public'"
+        ).fetchall()
+        assert owned == []
+        tables = conn.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT a.attisdropped"
+        ).fetchall()
+    names = {name for name, _, _ in tables}
+    assert set(TABLES) <= names
+    unprotected = sorted(name for name, enabled, forced in tables if not (enabled and forced))
+    assert unprotected == [], f"tables with tenant_id but without forced RLS: {unprotected}"
+
+
+def test_audit_events_are_append_only(pg_urls, pg_world):
+    acme = pg_world.orgs["acme"]
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, client_context(acme))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute("UPDATE audit_events SET action = 'forged' WHERE tenant_id = %s", (acme,))
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, client_context(acme))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute("DELETE FROM audit_events WHERE tenant_id = %s", (acme,))
+    # The owner bypasses grants but not the trigger.
+    for statement in (
+        "UPDATE audit_events SET action = 'forged' WHERE tenant_id = %s",
+        "DELETE FROM audit_events WHERE tenant_id = %s",
+    ):
+        with psycopg.connect(pg_urls.owner) as conn:
+            apply(conn, client_context(acme))
+            assert conn.execute(
+                "SELECT count(*) FROM audit_events WHERE tenant_id = %s", (acme,)
+            ).fetchone()[0]
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                conn.execute(statement, (acme,))
+    with psycopg.connect(pg_urls.admin) as conn:
+        actions = {
+            r[0]
+            for r in conn.execute("SELECT action FROM audit_events WHERE tenant_id = %s", (acme,))
+        }
+    assert "forged" not in actions and "organisation.created" in actions
+
+
+def test_provider_sees_only_its_own_rows_of_engaged_clients(pg_urls, pg_world, tasks):
+    orgs = pg_world.orgs
+    # "other" is engaged by globex only; acme/other exists but must stay invisible.
+    other = provider_context(orgs["other"], {orgs["globex"]})
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, other)
+        assert ids_in(conn, "background_tasks", "id") == tasks.of("globex/other")
+        assert ids_in(conn, "audit_events") <= {orgs["other"], orgs["globex"]}
+        provider_events = conn.execute(
+            "SELECT action FROM audit_events WHERE tenant_id = %s", (orgs["globex"],)
+        ).fetchall()
+        assert provider_events == [("engagement.created",)]
+    north = provider_context(orgs["north"], {orgs["acme"], orgs["globex"]})
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, north)
+        assert ids_in(conn, "background_tasks", "id") == tasks.of(
+            "acme/none", "acme/north", "globex/north"
+        )
+
+
+def test_outbox_rows_are_written_in_context_and_read_back_only_by_their_tenant(pg_urls, pg_world):
+    acme, globex = pg_world.orgs["acme"], pg_world.orgs["globex"]
+    insert = (
+        "INSERT INTO outbox_messages (id, created_at, tenant_id, job, payload, status, attempts)"
+        " VALUES (%s, now(), %s, 'tenants.send_invitation', '{}', 'pending', 0)"
+    )
+    mine, anonymous = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, client_context(acme))
+        conn.execute(insert, (mine, acme))
+        conn.commit()
+        apply(conn, client_context(acme))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(insert, (uuid.uuid4(), globex))
+    with psycopg.connect(pg_urls.app) as conn:
+        # A password reset is asked for before anyone is signed in.
+        conn.execute(insert, (anonymous, None))
+        conn.commit()
+        assert ids_in(conn, "outbox_messages", "id") == set()
+        apply(conn, client_context(globex))
+        assert mine not in ids_in(conn, "outbox_messages", "id")
+        conn.rollback()
+        apply(conn, client_context(acme))
+        assert ids_in(conn, "outbox_messages", "id") >= {mine}
+        assert anonymous not in ids_in(conn, "outbox_messages", "id")
+    with psycopg.connect(pg_urls.service) as conn:
+        assert ids_in(conn, "outbox_messages", "id") >= {mine, anonymous}
+        conn.execute(
+            "UPDATE outbox_messages SET status = 'done' WHERE id = ANY(%s)", ([mine, anonymous],)
+        )
