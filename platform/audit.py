@@ -111,6 +111,14 @@ def _lock_head(session: Session, tenant_id: uuid.UUID) -> tuple[int, str]:
         conn.execute(
             sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:t, 0))"), {"t": str(tenant_id)}
         )
+    else:
+        # SQLite has one writer at a time; a no-op write takes that lock before
+        # the head is read, so a second writer waits instead of reusing the seq.
+        conn.execute(
+            sa.update(AuditChainHead)
+            .where(AuditChainHead.tenant_id == tenant_id)
+            .values(seq=AuditChainHead.seq)
+        )
     row = conn.execute(
         sa.select(AuditChainHead.seq, AuditChainHead.hash).where(
             AuditChainHead.tenant_id == tenant_id
@@ -174,6 +182,8 @@ def verify_chain(session: Session, tenant_id: uuid.UUID) -> ChainBreak | None:
     """Recompute the chain; return the first broken event, or None when intact."""
     prev = GENESIS
     expected_seq = 1
+    last_id: uuid.UUID | None = None
+    ids: dict[int, uuid.UUID] = {}
     events = session.scalars(
         sa.select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.seq)
     )
@@ -184,23 +194,42 @@ def verify_chain(session: Session, tenant_id: uuid.UUID) -> ChainBreak | None:
             return ChainBreak(tenant_id, event.seq, event.id, "previous-hash link does not match")
         if chain_hash(prev, event) != event.hash:
             return ChainBreak(tenant_id, event.seq, event.id, "content does not match its hash")
-        prev = event.hash
+        prev, last_id = event.hash, event.id
+        ids[event.seq] = event.id
         expected_seq += 1
+    last_seq = expected_seq - 1
+    # The head is written with every event, so it also tells when the newest
+    # events were removed, or events were added past it by someone else.
     head = session.get(AuditChainHead, tenant_id)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+    if head is None:
+        if last_seq:
+            return ChainBreak(tenant_id, last_seq, last_id, "the chain head is missing")
+        return None
+    if head.seq > last_seq:
         return ChainBreak(
             tenant_id,
-            expected_seq - 1,
+            last_seq + 1,
             None,
-            "chain head does not match the last event (events removed?)",
+            f"event #{last_seq + 1} is missing (the chain head is at #{head.seq})",
         )
+    if head.seq < last_seq:
+        return ChainBreak(
+            tenant_id,
+            head.seq + 1,
+            ids[head.seq + 1],
+            f"event was added past the chain head (#{head.seq}), outside the audit writer",
+        )
+    if head.hash != prev:
+        return ChainBreak(tenant_id, last_seq, last_id, "chain head does not match the last event")
     return None
 
 
 def chain_tenants(session: Session) -> list[uuid.UUID]:
-    return list(
-        session.scalars(sa.select(AuditChainHead.tenant_id).order_by(AuditChainHead.tenant_id))
-    )
+    """Every tenant with a chain head or an event, so losing either is noticed."""
+    heads = sa.select(AuditChainHead.tenant_id)
+    events = sa.select(AuditEvent.tenant_id).distinct()
+    union = sa.union(heads, events).subquery()
+    return sorted(set(session.scalars(sa.select(union.c.tenant_id))))
 
 
 def events_for(
