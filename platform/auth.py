@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, g, request, session
+from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from baton.platform.request_context import Actor
@@ -114,6 +114,9 @@ def require(kind: str | None = None, roles: tuple[str, ...] | None = None) -> Ca
             if ident.organisation is None:
                 if request.path.startswith("/api/"):
                     abort(401)
+                if current_user.is_authenticated:
+                    # Signed in, but every membership is gone (deactivated).
+                    return redirect(url_for("auth.no_organisation"))
                 return login_manager.unauthorized()
             if kind is not None and ident.kind != kind:
                 abort(404)

@@ -33,7 +33,10 @@ def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
+    # Browsers read a backslash as a slash: /\evil.example is another site.
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
         return None
     return target
 
@@ -173,8 +176,12 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     try:
         payload = unsign("reset", token, RESET_MAX_AGE)
+        # Checked before the form is shown, so a used link says so at once.
+        services.reset_user(dbs(), uuid.UUID(payload["id"]), payload["fp"])
     except LinkError as exc:
         return render_template("auth/link_problem.html", message=str(exc)), 400
+    except ValidationFailed as exc:
+        return render_template("auth/link_problem.html", message=exc.errors["token"]), 400
     if request.method == "GET" or not form.validate_on_submit():
         return render_template("auth/reset_password.html", form=form), (
             200 if request.method == "GET" else 400

@@ -6,6 +6,7 @@ user. Every change writes an audit event in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import date, timedelta
@@ -437,16 +438,23 @@ def request_password_reset(session: Session, email: str) -> None:
 
 
 def reset_fingerprint(user: User) -> str:
-    """Changes when the password changes, so a reset link works once."""
-    return (user.password_hash or "none")[-16:]
+    """Changes when the password changes, so a reset link works once. A digest
+    of the stored hash, so the link in a mailbox carries no part of it."""
+    return hashlib.sha256((user.password_hash or "none").encode()).hexdigest()[:16]
 
 
-def reset_password(session: Session, user_id: uuid.UUID, fingerprint: str, password: str) -> User:
+def reset_user(session: Session, user_id: uuid.UUID, fingerprint: str) -> User:
+    """The user a reset link is for, or a clear reason why it cannot be used."""
     user = session.get(User, user_id)
-    if user is None or reset_fingerprint(user) != fingerprint:
+    if user is None or not user.is_active or reset_fingerprint(user) != fingerprint:
         raise ValidationFailed(
             {"token": "This reset link has already been used. Ask for a new one."}
         )
+    return user
+
+
+def reset_password(session: Session, user_id: uuid.UUID, fingerprint: str, password: str) -> User:
+    user = reset_user(session, user_id, fingerprint)
     if problem := password_problem(password):
         raise ValidationFailed({"password": problem})
     user.password_hash = hash_password(password)

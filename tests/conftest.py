@@ -13,6 +13,22 @@ from tests.support.world import make_world
 os.environ.setdefault("BATON_ENV", "test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """argon2id at its lowest cost: every world hashes ten passwords, and at the
+    production cost that alone took over a second per test."""
+    from argon2 import PasswordHasher
+
+    from baton.platform import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(passwords, "_hasher", cheap)
+    patch.setattr(passwords, "_DUMMY", cheap.hash("not-a-real-password"))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url():
     given = os.environ.get("TEST_DATABASE_URL")
