@@ -93,8 +93,11 @@ from tests.support.world import PASSWORD, World
 
 VICTIM = "acme"
 VICTIM_PROVIDER = "north"
-ATTACKERS = ("globex", "other")
+# globex: another client; other: a provider never engaged with acme; former: a
+# provider whose engagement with acme has ended (made here, not in the World).
+ATTACKERS = ("globex", "other", "former")
 CLIENT_ATTACKERS = ("globex",)
+FORMER = "former"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OWNER_COLUMNS = ("tenant_id", "organisation_id", "client_id")
 # A status the victim's own side may get and still have reached the row
@@ -278,6 +281,28 @@ def _background_task(v: Victim) -> uuid.UUID:
     return task.id
 
 
+@parameter("outbox_id")
+def _failed_job(v: Victim) -> uuid.UUID:
+    from baton.platform.outbox import FAILED, OutboxMessage
+
+    # A failed job of the tenant; retrying it runs a job that finds nothing to do.
+    message = OutboxMessage(
+        id=uuid.uuid4(),
+        created_at=utcnow(),
+        tenant_id=v.org_id,
+        job="tenants.send_invitation",
+        payload={"invitation_id": str(uuid.uuid4())},
+        status=FAILED,
+        attempts=5,
+        finished_at=utcnow(),
+        last_error=f"SMTPRecipientsRefused: failure {v.tag}",
+    )
+    v.session.add(message)
+    v.session.flush()
+    v.mark(message.last_error)
+    return message.id
+
+
 @parameter("supplier_id")
 def _supplier(v: Victim) -> uuid.UUID:
     from baton.client_portal.suppliers import services as suppliers
@@ -386,6 +411,8 @@ class Attacker:
     # The attacker's own rows (a client attacker only), mixed with one victim
     # id in routes that take two: /documents/<own>/revisions/<victim's>.
     own: Victim | None = None
+    # Victim text this attacker may see (a former provider knows its old client's name).
+    allowed: set[str] = field(default_factory=set)
 
 
 def _own_invitation(attacker: Attacker, session: Session) -> dict:
@@ -434,6 +461,24 @@ LINK_PURPOSES.update(
 )
 
 
+def _add_former_provider(session: Session, world: World) -> None:
+    """A provider acme engaged once and has since ended the engagement with."""
+    from baton.tenants import services
+
+    org = services.create_organisation(
+        session, name=f"Former {world.suffix}", kind="provider", code="FRMR"
+    )
+    email = f"{FORMER}_admin.{world.suffix}@example.com"
+    user = services.create_user(session, email=email, name="Former Admin", password=PASSWORD)
+    world.orgs[FORMER] = org.id
+    world.users[f"{FORMER}_admin"] = email
+    world.memberships[f"{FORMER}_admin"] = services.add_member(session, org, user, "admin").id
+    acme = services.get_organisation(session, world.orgs[VICTIM])
+    engagement = services.create_engagement(session, client=acme, provider=org)
+    services.set_engagement_status(session, engagement, "ended")
+    world.engagements[f"{VICTIM}-{FORMER}"] = engagement.id
+
+
 def build_attackers(app: Flask, world: World) -> list[Attacker]:
     from baton.platform.signing import sign
     from baton.tenants import services
@@ -443,6 +488,8 @@ def build_attackers(app: Flask, world: World) -> list[Attacker]:
     with app.app_context(), _system():
         session = db.new_service_session(SERVICE_CONTEXT)
         try:
+            if FORMER not in world.orgs:
+                _add_former_provider(session, world)
             for key in ATTACKERS:
                 org = services.get_organisation(session, world.orgs[key])
                 email = world.email(f"{key}_admin")
@@ -451,6 +498,9 @@ def build_attackers(app: Flask, world: World) -> list[Attacker]:
                     session, org, name="attacker tool", role="admin", created_by=None
                 )
                 attacker = Attacker(key, email, org.id, user.id, text)
+                if key == FORMER:
+                    acme = services.get_organisation(session, world.orgs[VICTIM])
+                    attacker.allowed = {acme.name, str(acme.id)}
                 for purpose, spec in LINK_PURPOSES.items():
                     attacker.links[purpose] = sign(purpose, spec.own_payload(attacker, session))
                 attackers.append(attacker)
@@ -836,7 +886,7 @@ def check_foreign_access(
                     leaked = leaked_markers(
                         response.get_data(as_text=True),
                         victim,
-                        _sent_values(path, data),
+                        _sent_values(path, data) | attacker.allowed,
                         ids_too=kind != "id",
                     )
                     if leaked:
@@ -935,7 +985,7 @@ def check_signed_links(app: Flask, victim: Victim, attackers: list[Attacker]) ->
                     leaked = leaked_markers(
                         response.get_data(as_text=True),
                         victim,
-                        _sent_values(path, data),
+                        _sent_values(path, data) | attacker.allowed,
                         ids_too=True,
                     )
                     if leaked:
