@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from baton.platform.db import Base, IdMixin, ProviderOwned, utcnow
+from baton.platform.db import Base, IdMixin, ProviderOwned, TenantOwned, utcnow
 
 STATUSES = (
     "draft",
@@ -22,6 +22,9 @@ STATUSES = (
     "cancelled",
 )
 PRIORITIES = ("low", "normal", "high", "urgent")
+# What a provider's queue holds: never drafts, nothing finished.
+QUEUE_STATUSES = ("submitted", "in_review", "returned", "accepted")
+QUEUE_WHERE = "status IN ('submitted', 'in_review', 'returned', 'accepted')"
 RETURN_REASONS = {
     "missing_specification": "Missing specification",
     "price_not_valid": "Price not valid",
@@ -56,6 +59,8 @@ class Requirement(IdMixin, ProviderOwned, Base):
     earliest_need_by: Mapped[date | None]
     assigned_buyer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     claimed_at: Mapped[datetime | None]
+    # While returned the clock waits on the client; resubmission moves sla_due_at on by that time.
+    returned_at: Mapped[datetime | None]
     current_snapshot_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     ready: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
@@ -84,6 +89,31 @@ class Requirement(IdMixin, ProviderOwned, Base):
             name="fk_requirements_supplier",
         ),
         sa.Index("ix_requirements_queue", "provider_id", "status", "sla_due_at"),
+        # The provider queue reads these in order and stops after one page.
+        sa.Index(
+            "ix_requirements_queue_sla",
+            "provider_id",
+            "sla_due_at",
+            "id",
+            postgresql_where=sa.text(QUEUE_WHERE),
+            sqlite_where=sa.text(QUEUE_WHERE),
+        ),
+        sa.Index(
+            "ix_requirements_queue_need_by",
+            "provider_id",
+            "earliest_need_by",
+            "id",
+            postgresql_where=sa.text(QUEUE_WHERE),
+            sqlite_where=sa.text(QUEUE_WHERE),
+        ),
+        sa.Index(
+            "ix_requirements_queue_age",
+            "provider_id",
+            "submitted_at",
+            "id",
+            postgresql_where=sa.text(QUEUE_WHERE),
+            sqlite_where=sa.text(QUEUE_WHERE),
+        ),
     )
 
 
@@ -189,3 +219,16 @@ class RequirementReview(IdMixin, ProviderOwned, Base):
             name="fk_reviews_requirement",
         ),
     )
+
+
+class RequirementImport(IdMixin, TenantOwned, Base):
+    """An uploaded import file waiting for its background job; only the client
+    reads it (no provider policy), and the job deletes it when done."""
+
+    __tablename__ = "requirement_imports"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    submit: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
