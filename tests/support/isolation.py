@@ -100,6 +100,8 @@ CLIENT_ATTACKERS = ("globex",)
 FORMER = "former"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OWNER_COLUMNS = ("tenant_id", "organisation_id", "client_id")
+# Ids made for every victim, routes or not: forms may carry them.
+ALWAYS = frozenset({"org_id", "membership_id", "user_id", "engagement_id", "invitation_id"})
 # A status the victim's own side may get and still have reached the row
 # (validation of the rest of the request happens after the lookup).
 REACHED = frozenset({400, 409, 422})
@@ -198,7 +200,8 @@ class Victim:
 
     @property
     def ids(self) -> dict[str, str]:
-        return {name: self.id(name) for name in PARAMETERS}
+        """Every parameter name whose row has been made."""
+        return {name: self._made[fn] for name, fn in PARAMETERS.items() if fn in self._made}
 
     def mark(self, *texts: str) -> None:
         self.text_markers.update(t for t in texts if t)
@@ -354,6 +357,48 @@ def _revision(v: Victim) -> uuid.UUID:
     return revision.id
 
 
+@parameter("requirement_id")
+def _requirement(v: Victim) -> uuid.UUID:
+    """Submitted, so it is in the provider's queue: both sides can open it."""
+    from datetime import date
+    from decimal import Decimal
+
+    from baton.client_portal.requirements import services as requirements
+
+    data = {
+        "client_reference": f"REQ-{v.tag}",
+        "title": f"Requirement {v.tag}",
+        "engagement_id": uuid.UUID(v.id("engagement_id")),
+        "supplier_id": uuid.UUID(v.id("supplier_id")),
+        "currency": "EUR",
+        "ship_to": f"Dock {v.tag}",
+        "sourcing_notes": f"Sourcing note {v.tag}",
+        "priority": "normal",
+        "lines": [
+            {
+                "item_code": f"ITEM-{v.tag}",
+                "description": f"Bracket {v.tag}",
+                "quantity": Decimal("5"),
+                "unit": "pcs",
+                "unit_price": Decimal("12.50"),
+                "need_by": date.today() + timedelta(days=30),
+                "spec_revision_ids": [uuid.UUID(v.id("revision_id"))],
+            }
+        ],
+    }
+    requirement = requirements.save_draft(v.session, v.org_id, None, data)
+    requirements.submit(v.session, v.org_id, None, requirement.id, notify=False)
+    v.mark(data["title"], data["client_reference"], data["sourcing_notes"])
+    return requirement.id
+
+
+@parameter("snapshot_id")
+def _handoff_snapshot(v: Victim) -> uuid.UUID:
+    from baton.client_portal.requirements.models import Requirement
+
+    return v.session.get(Requirement, uuid.UUID(v.id("requirement_id"))).current_snapshot_id
+
+
 def build_victim(
     app: Flask, world: World, key: str = VICTIM, provider_key: str = VICTIM_PROVIDER
 ) -> Victim:
@@ -387,7 +432,10 @@ def build_victim(
                 if org is client:
                     victim.mark(row.prefix)
             victim.id_markers.add(str(client.id))
-            for name in PARAMETERS:
+            # Only what the app's routes take (plus the directory's own ids),
+            # so a resolver may import a feature that not every tree has yet.
+            wanted = {a for rule in app.url_map.iter_rules() for a in rule.arguments}
+            for name in sorted((wanted | ALWAYS) & set(PARAMETERS)):
                 victim.id(name)
             session.commit()
         finally:
