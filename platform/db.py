@@ -127,7 +127,10 @@ def _after_begin(session: Session, transaction, connection) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_queries(state) -> None:
-    if not state.is_select or state.execution_options.get("skip_tenant_scope"):
+    # ORM-enabled UPDATE and DELETE are scoped too: they never pass through
+    # before_flush, and in the embedded SQLite mode nothing else would stop them.
+    writing = state.is_update or state.is_delete
+    if not (state.is_select or writing) or state.execution_options.get("skip_tenant_scope"):
         return
     ctx = get_context(state.session)
     if ctx.is_service:
@@ -135,6 +138,16 @@ def _scope_queries(state) -> None:
     visible = tuple(ctx.tenant_ids)
     org_id = ctx.org_id
     provider_view = ctx.org_kind == "provider"
+    if writing and provider_view:
+        target = state.bind_mapper.class_ if state.bind_mapper is not None else None
+        if (
+            target is not None
+            and issubclass(target, TenantOwned)
+            and not issubclass(target, ProviderOwned)
+        ):
+            raise TenantIsolationError(
+                f"a provider cannot change {target.__name__} rows: they are the client's"
+            )
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantOwned,
@@ -152,7 +165,14 @@ def _scope_queries(state) -> None:
             include_aliases=True,
         ),
     )
-    if provider_view:
+    if provider_view and writing:
+        # A provider changes only its own rows, never the client's shared ones.
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                ProviderOwned, lambda cls: cls.provider_id == org_id, include_aliases=True
+            )
+        )
+    elif provider_view:
         state.statement = state.statement.options(
             with_loader_criteria(
                 ProviderOwned,

@@ -224,6 +224,37 @@ def test_sqlite_refuses_to_change_audit_events(sqlite_app, world_sqlite):
             session.close()
 
 
+def test_audit_verify_names_an_altered_event_on_sqlite(sqlite_app, world_sqlite):
+    """Someone with the database file drops the trigger and rewrites history."""
+    acme = world_sqlite.orgs["acme"]
+    engine = sqlite_app.extensions["baton.db"].engine
+    with engine.begin() as conn:
+        trigger = conn.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE name = 'audit_events_no_update'")
+        ).scalar_one()
+        event_id, original = conn.execute(
+            sa.text("SELECT id, action FROM audit_events WHERE tenant_id = :t AND seq = 2"),
+            {"t": acme.hex},
+        ).one()
+        conn.execute(sa.text("DROP TRIGGER audit_events_no_update"))
+        conn.execute(
+            sa.text("UPDATE audit_events SET action = 'membership.removed' WHERE id = :id"),
+            {"id": event_id},
+        )
+    try:
+        result = cli(sqlite_app, "audit-verify")
+        assert result.exit_code != 0
+        assert f"tenant {acme}: event #2 (id {uuid.UUID(event_id)})" in result.output
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE audit_events SET action = :a WHERE id = :id"),
+                {"a": original, "id": event_id},
+            )
+            conn.execute(sa.text(trigger))
+    assert cli(sqlite_app, "audit-verify").exit_code == 0
+
+
 @pytest.fixture
 def world_sqlite(sqlite_app):
     from tests.support.world import make_world

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
-from baton.platform.db import db
+from baton.platform.db import Database, TenantIsolationError, db
 from baton.platform.tasks import BackgroundTask
 from baton.platform.tenancy import SERVICE_CONTEXT, TenantContext, client_context, provider_context
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.postgres  # the application-layer test at the end runs on SQLite too
 
 TABLES = ("audit_events", "audit_chain_heads", "background_tasks")
 
@@ -230,3 +231,88 @@ def test_outbox_rows_are_written_in_context_and_read_back_only_by_their_tenant(p
         conn.execute(
             "UPDATE outbox_messages SET status = 'done' WHERE id = ANY(%s)", ([mine, anonymous],)
         )
+
+
+# --- the second layer ----------------------------------------------------------------------
+# The same rules, held by the application alone: on SQLite there is no RLS, and
+# on PostgreSQL a superuser connection bypasses it, so a missing policy would
+# only be caught here.
+
+
+@pytest.fixture(params=["sqlite", "postgres-superuser"])
+def without_rls(request, pg_urls, tmp_path_factory):
+    """(Database that RLS does not protect, its world)."""
+    from tests.support.world import make_world
+
+    if request.param == "sqlite":
+        app = request.getfixturevalue("sqlite_app")
+        url = app.config["BATON_SETTINGS"].database_url
+    else:
+        app = request.getfixturevalue("pg_app")
+        url = pg_urls.admin
+    world = make_world(app)
+    database = Database()
+    database.configure(url)
+    yield database, world
+    database.dispose()
+
+
+def test_bulk_changes_are_scoped_without_rls(without_rls):
+    from baton.client_portal.suppliers.models import Supplier
+
+    database, world = without_rls
+    orgs = world.orgs
+    ids = {}
+    with database.unit_of_work(SERVICE_CONTEXT) as session:
+        for key, tenant, provider in (
+            ("acme/none", "acme", None),
+            ("acme/north", "acme", "north"),
+            ("globex/north", "globex", "north"),
+            ("globex/other", "globex", "other"),
+        ):
+            ids[key] = uuid.uuid4()
+            session.add(
+                BackgroundTask(
+                    id=ids[key],
+                    tenant_id=orgs[tenant],
+                    provider_id=orgs[provider] if provider else None,
+                    kind="test",
+                    label=key,
+                )
+            )
+
+    def forge(ctx: TenantContext, key: str) -> tuple[int, int]:
+        with database.unit_of_work(ctx) as session:
+            updated = session.execute(
+                sa.update(BackgroundTask)
+                .where(BackgroundTask.id == ids[key])
+                .values(label="forged")
+            ).rowcount
+            session.rollback()
+            deleted = session.execute(
+                sa.delete(BackgroundTask).where(BackgroundTask.id == ids[key])
+            ).rowcount
+            session.rollback()
+        return updated, deleted
+
+    acme = client_context(orgs["acme"])
+    north = provider_context(orgs["north"], {orgs["acme"], orgs["globex"]})
+    assert forge(acme, "globex/north") == (0, 0)
+    assert forge(north, "acme/none") == (0, 0)  # the client's own row
+    assert forge(north, "globex/other") == (0, 0)  # another provider's row
+    assert forge(north, "acme/north") == (1, 1)  # positive control: its own row
+    assert forge(acme, "acme/north") == (1, 1)
+    with database.unit_of_work(acme) as session:
+        seen = set(session.scalars(sa.select(BackgroundTask.label)))
+    assert seen == {"acme/none", "acme/north"}
+    with pytest.raises(TenantIsolationError), database.unit_of_work(north) as session:
+        session.execute(
+            sa.update(Supplier).where(Supplier.tenant_id == orgs["acme"]).values(name="forged")
+        )
+    with database.unit_of_work(SERVICE_CONTEXT) as session:
+        labels = set(
+            session.scalars(
+                sa.select(BackgroundTask.label).where(BackgroundTask.id.in_(ids.values()))
+            )
+        )
+    assert labels == set(ids)
