@@ -62,9 +62,9 @@ def resolve_identity() -> Identity:
     from baton.tenants import services
 
     db_session = dbs()
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        token = services.token_owner(db_session, header[len("Bearer ") :].strip())
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":  # auth schemes are case-insensitive (RFC 9110)
+        token = services.token_owner(db_session, credentials.strip())
         if token is None:
             return ANONYMOUS
         org = token.organisation

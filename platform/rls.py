@@ -125,4 +125,6 @@ def grant_privileges(append_only_tables: tuple[str, ...] = ("audit_events",)) ->
         op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
         for table in append_only_tables:
             op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}")
+        # Heads only move forward; removing one would hide where a chain ended.
+        op.execute(f"REVOKE DELETE, TRUNCATE ON audit_chain_heads FROM {role}")
         op.execute(f"REVOKE ALL ON alembic_version FROM {role}")

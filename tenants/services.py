@@ -237,7 +237,9 @@ def change_role(
     membership = get_membership(session, org.id, membership_id)
     if role not in roles_for(org.kind):
         raise ValidationFailed({"role": f"Role must be one of {', '.join(roles_for(org.kind))}."})
-    if membership.role == "admin" and role != "admin" and _active_admins(session, org.id) <= 1:
+    if membership.role == role:
+        return membership
+    if membership.role == "admin" and membership.is_active and _active_admins(session, org.id) <= 1:
         raise ValidationFailed({"role": "An organisation needs at least one active admin."})
     before = {"role": membership.role}
     membership.role = role
@@ -256,6 +258,8 @@ def set_member_active(
     session: Session, org: Organisation, membership_id: uuid.UUID, active: bool
 ) -> Membership:
     membership = get_membership(session, org.id, membership_id)
+    if membership.is_active == active:
+        return membership
     if not active and membership.role == "admin" and _active_admins(session, org.id) <= 1:
         raise ValidationFailed({"is_active": "You cannot deactivate the last active admin."})
     before = {"is_active": membership.is_active}

@@ -101,6 +101,15 @@ def test_unknown_and_missing_tokens_answer_401(app, world):
     assert made_up.status_code == 401
 
 
+def test_the_bearer_scheme_is_case_insensitive(app, world):
+    token = create_token(admin_client(app, world), "Curl", "viewer")
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        me = app.test_client().get("/api/v1/me", headers={"Authorization": f"{scheme} {token}"})
+        assert me.status_code == 200, scheme
+    basic = app.test_client().get("/api/v1/me", headers={"Authorization": f"Basic {token}"})
+    assert basic.status_code == 401
+
+
 def test_a_token_of_one_org_cannot_see_another(app, world):
     globex = create_token(admin_client(app, world, "globex_admin"), "Globex ERP", "admin")
     members = app.test_client().get("/api/v1/members", headers=bearer(globex))

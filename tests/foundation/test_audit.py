@@ -315,3 +315,18 @@ def test_concurrent_writers_extend_one_unbroken_chain(app, world):
             session.close()
     assert written == threads_n * events_each
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_change_that_changes_nothing_writes_no_event(app, world):
+    admin = app.test_client()
+    login(admin, world.email("acme_admin"))
+    viewer = world.memberships["acme_viewer"]
+    before = len(audit_page(admin))
+    assert (
+        admin.post(f"/organisation/members/{viewer}/role", data={"role": "viewer"}).status_code
+        == 302
+    )
+    assert admin.post(f"/organisation/members/{viewer}/deactivate").status_code == 302
+    assert admin.post(f"/organisation/members/{viewer}/deactivate").status_code == 302
+    rows = audit_page(admin)
+    assert [name for name, _ in rows[: len(rows) - before]] == ["membership.deactivated"]

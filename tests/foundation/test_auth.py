@@ -511,3 +511,21 @@ def test_an_existing_user_joins_a_second_organisation_with_their_password(app, w
     assert joined.status_code == 302
     assert f"Acme {world.suffix} — client portal" in client.get("/client/").text
     assert is_member(app, world.orgs["acme"], person)
+
+
+def test_a_deactivated_admin_can_be_demoted_while_another_admin_is_active(app, world):
+    admin = app.test_client()
+    login(admin, world.email("acme_admin"))
+    viewer = world.memberships["acme_viewer"]
+    assert (
+        admin.post(f"/organisation/members/{viewer}/role", data={"role": "admin"}).status_code
+        == 302
+    )
+    assert admin.post(f"/organisation/members/{viewer}/deactivate").status_code == 302
+    demoted = admin.post(f"/organisation/members/{viewer}/role", data={"role": "viewer"})
+    assert demoted.status_code == 302
+    # The one active admin still cannot step down.
+    own = world.memberships["acme_admin"]
+    refused = admin.post(f"/organisation/members/{own}/role", data={"role": "viewer"})
+    assert refused.status_code == 422
+    assert "at least one active admin" in refused.text

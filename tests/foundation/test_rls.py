@@ -161,6 +161,11 @@ def test_audit_events_are_append_only(pg_urls, pg_world):
         apply(conn, client_context(acme))
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
             conn.execute("DELETE FROM audit_events WHERE tenant_id = %s", (acme,))
+    # Nor can it drop a chain head, which would hide where the chain ended.
+    with psycopg.connect(pg_urls.app) as conn:
+        apply(conn, client_context(acme))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            conn.execute("DELETE FROM audit_chain_heads WHERE tenant_id = %s", (acme,))
     # The owner bypasses grants but not the trigger.
     for statement in (
         "UPDATE audit_events SET action = 'forged' WHERE tenant_id = %s",
