@@ -142,7 +142,7 @@ def test_the_api_returns_a_working_presigned_url(pg_s3_app, s3_world):
     assert fetch(link.json["url"])[0] == content
 
 
-def _broken_app(pg_urls, tmp_path, **storage):
+def _s3_app(pg_urls, tmp_path, **storage):
     return create_app(
         {
             "instance_path": tmp_path,
@@ -161,14 +161,14 @@ def _broken_app(pg_urls, tmp_path, **storage):
 @pytest.mark.parametrize("failure", ["missing bucket", "closed port"])
 def test_a_failing_store_leaves_no_row_and_says_so(pg_urls, s3_server, tmp_path, failure):
     if failure == "missing bucket":
-        app = _broken_app(
+        app = _s3_app(
             pg_urls,
             tmp_path,
             s3_bucket=f"no-such-bucket-{uuid.uuid4().hex[:8]}",
             s3_endpoint_url=s3_server.endpoint_url,
         )
     else:
-        app = _broken_app(
+        app = _s3_app(
             pg_urls,
             tmp_path,
             s3_bucket="baton-docs",
@@ -213,3 +213,32 @@ def test_a_database_failure_after_storing_deletes_the_object(
     monkeypatch.undo()
     assert rows_of(pg_s3_app, acme) == (0, 0)
     assert versions_under(s3_server, bucket_of(pg_s3_app), acme) == []
+
+
+def test_a_kms_key_id_switches_to_sse_kms(pg_urls, s3_server, tmp_path):
+    import boto3
+
+    kms = boto3.session.Session().client(
+        "kms", endpoint_url=s3_server.endpoint_url, region_name="us-east-1"
+    )
+    key_id = kms.create_key(Description="baton test documents")["KeyMetadata"]["KeyId"]
+    app = _s3_app(
+        pg_urls,
+        tmp_path,
+        s3_bucket=s3_server.versioned_bucket(),
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_kms_key_id=key_id,
+    )
+    world = make_world(app)
+    client = app.test_client()
+    login(client, world.email("acme_sourcing"))
+    content = pdf("kms encrypted")
+    document_id = document_id_from(upload_new(client, content))
+    revision = revisions(app, document_id)[0]
+    head = s3_server.client().head_object(
+        Bucket=bucket_of(app), Key=revision.storage_key, VersionId=revision.storage_version
+    )
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert key_id in head["SSEKMSKeyId"]
+    link = client.get(f"/client/documents/{document_id}/revisions/{revision.id}/download")
+    assert fetch(link.headers["Location"])[0] == content
