@@ -57,13 +57,16 @@ def _load_user(user_id: str):
 
 
 def resolve_identity() -> Identity:
-    """Token first (integrations), then the browser session."""
+    """API calls authenticate by token only; pages by the browser session only,
+    so a token cannot drive the HTML forms and a cookie cannot drive the API."""
     from baton.platform.web import dbs
     from baton.tenants import services
 
     db_session = dbs()
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":  # auth schemes are case-insensitive (RFC 9110)
+    if request.path.startswith("/api/"):
+        if scheme.lower() != "bearer":  # auth schemes are case-insensitive (RFC 9110)
+            return ANONYMOUS
         token = services.token_owner(db_session, credentials.strip())
         if token is None:
             return ANONYMOUS

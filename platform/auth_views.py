@@ -18,6 +18,7 @@ from baton.platform.forms import (
     ResetPasswordForm,
     SwitchOrganisationForm,
 )
+from baton.platform.request_context import Actor, actor_var
 from baton.platform.signing import LinkError, unsign
 from baton.platform.tenancy import NO_CONTEXT
 from baton.platform.web import dbs
@@ -140,6 +141,8 @@ def accept_invitation(token: str):
             has_password=has_password,
         ), status
     set_context(dbs(), services.context_for(dbs(), invitation.organisation))
+    # The signed link is the credential; the audit trail names whose it was.
+    actor_var.set(Actor("invitation", str(invitation.id), invitation.email))
     try:
         user, membership = services.accept_invitation(
             dbs(), invitation, name=form.name.data or "", password=form.password.data
