@@ -62,9 +62,7 @@ class MotoS3:
         name = f"{prefix}-{uuid.uuid4().hex[:10]}"
         client = self.client()
         client.create_bucket(Bucket=name)
-        client.put_bucket_versioning(
-            Bucket=name, VersioningConfiguration={"Status": "Enabled"}
-        )
+        client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         return name
 
     def object_count(self, bucket: str) -> int:
