@@ -65,11 +65,6 @@ class MotoS3:
         client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         return name
 
-    def object_count(self, bucket: str) -> int:
-        """Every stored version, so a deleted-then-kept version would still count."""
-        response = self.client().list_object_versions(Bucket=bucket)
-        return len(response.get("Versions", [])) + len(response.get("DeleteMarkers", []))
-
 
 @contextmanager
 def moto_s3_server() -> Iterator[MotoS3]:
