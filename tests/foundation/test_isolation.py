@@ -97,6 +97,12 @@ def leaky_app(sqlite_app, tmp_path):
         unscoped(membership_id).is_active = False
         return "", 204
 
+    def touch(membership_id: uuid.UUID):
+        membership = unscoped(membership_id)  # a GET that writes, each time
+        cycle = {"sourcing": "viewer", "viewer": "approver", "approver": "sourcing"}
+        membership.role = cycle[membership.role]
+        return "", 204
+
     def forbidden(membership_id: uuid.UUID):
         unscoped(membership_id)
         abort(403)  # tells the attacker the id exists
@@ -107,6 +113,7 @@ def leaky_app(sqlite_app, tmp_path):
     for name, view, methods in (
         ("show", show, ["GET"]),
         ("deactivate", deactivate, ["POST"]),
+        ("touch", touch, ["GET"]),
         ("forbidden", forbidden, ["GET"]),
         ("missing", missing_for_everyone, ["GET"]),
     ):
@@ -133,6 +140,8 @@ def test_the_harness_reports_leaky_routes(leaky_app):
     assert "POST /leaky/deactivate/<uuid:membership_id> as globex admin" in found
     assert "changed victim data: memberships" in found
     assert "got 403" in found
+    assert "one of the GET requests as globex admin" in found  # a GET that writes
+    assert "/leaky/touch/<uuid:membership_id>" in found
 
     control = "\n".join(isolation.check_victim_reaches(leaky_app, victim, only=is_leaky))
     assert "GET /leaky/missing/<uuid:membership_id>" in control

@@ -166,6 +166,7 @@ class Victim:
     world: World
     key: str  # the client, as in tests.support.world ("acme")
     provider_key: str  # its engaged provider ("north")
+    variant: str = ""  # tells apart a second set of rows of the same pair
     session: Session | None = None
     user_ids: set[uuid.UUID] = field(default_factory=set)
     # Text that must never reach an attacker (names, emails, token prefixes).
@@ -180,7 +181,7 @@ class Victim:
     def tag(self) -> str:
         """Unique to this tenant in this test: put it in every name a resolver
         makes, so the markers of acme and of the attacker's own rows differ."""
-        return f"{self.key}-{self.world.suffix}"
+        return "-".join(p for p in (self.key, self.variant, self.world.suffix) if p)
 
     @property
     def org_id(self) -> uuid.UUID:
@@ -402,13 +403,17 @@ def _handoff_snapshot(v: Victim) -> uuid.UUID:
 
 
 def build_victim(
-    app: Flask, world: World, key: str = VICTIM, provider_key: str = VICTIM_PROVIDER
+    app: Flask,
+    world: World,
+    key: str = VICTIM,
+    provider_key: str = VICTIM_PROVIDER,
+    variant: str = "",
 ) -> Victim:
     """Rows for every registered parameter, plus the own side's API tokens."""
     from baton.tenants import services
     from baton.tenants.models import Membership, User
 
-    victim = Victim(world, key, provider_key)
+    victim = Victim(world, key, provider_key, variant)
     with app.app_context(), _system():
         session = db.new_service_session(SERVICE_CONTEXT)
         victim.session = session
@@ -463,6 +468,10 @@ class Attacker:
     own: Victim | None = None
     # Victim text this attacker may see (a former provider knows its old client's name).
     allowed: set[str] = field(default_factory=set)
+    # A former provider: the victim's rows it worked on while engaged, and the
+    # routes that let it open them then (they must all be 404 now).
+    past: Victim | None = None
+    reached_while_engaged: list[str] = field(default_factory=list)
 
 
 def _own_invitation(attacker: Attacker, session: Session) -> dict:
@@ -525,8 +534,30 @@ def _add_former_provider(session: Session, world: World) -> None:
     world.memberships[f"{FORMER}_admin"] = services.add_member(session, org, user, "admin").id
     acme = services.get_organisation(session, world.orgs[VICTIM])
     engagement = services.create_engagement(session, client=acme, provider=org)
-    services.set_engagement_status(session, engagement, "ended")
     world.engagements[f"{VICTIM}-{FORMER}"] = engagement.id
+
+
+def _end_former_engagement(app: Flask, world: World, former: Attacker) -> None:
+    """Rows handed to the former provider, what it could open then; then the end."""
+    from baton.tenants import services
+    from baton.tenants.models import Engagement
+
+    former.past = build_victim(app, world, VICTIM, FORMER, variant=FORMER)
+    former.allowed.add(str(world.engagements[f"{VICTIM}-{FORMER}"]))  # its own engagement
+    caller = attacker_caller(app, former)
+    for rule in routes(app):
+        if kind_of(rule) == "id" and "GET" in methods_of(rule):
+            status = caller.open("GET", path_for(rule, former.past.ids)).status_code
+            if status < 400 or status in REACHED:
+                former.reached_while_engaged.append(rule.rule)
+    with app.app_context(), _system():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            engagement = session.get(Engagement, world.engagements[f"{VICTIM}-{FORMER}"])
+            services.set_engagement_status(session, engagement, "ended")
+            session.commit()
+        finally:
+            session.close()
 
 
 def build_attackers(app: Flask, world: World) -> list[Attacker]:
@@ -560,6 +591,8 @@ def build_attackers(app: Flask, world: World) -> list[Attacker]:
     for attacker in attackers:
         if attacker.key in CLIENT_ATTACKERS:
             attacker.own = build_victim(app, world, attacker.key, VICTIM_PROVIDER)
+        if attacker.key == FORMER:
+            _end_former_engagement(app, world, attacker)
     return attackers
 
 
@@ -814,12 +847,14 @@ def _text_of(response) -> str:
     return response.get_data().decode("utf-8", errors="replace")
 
 
-def leaked_markers(body: str, victim: Victim, sent: Iterable[str], ids_too: bool) -> list[str]:
+def leaked_markers(
+    body: str, victims: Victim | Iterable[Victim], sent: Iterable[str], ids_too: bool
+) -> list[str]:
     """Victim markers in a response, except those the caller sent itself."""
     sent_text = " ".join(sent)
-    markers = set(victim.text_markers)
-    if ids_too:
-        markers |= victim.id_markers
+    markers: set[str] = set()
+    for victim in [victims] if isinstance(victims, Victim) else victims:
+        markers |= victim.text_markers | (victim.id_markers if ids_too else set())
     return sorted(m for m in markers if m in body and m not in sent_text)
 
 
@@ -901,15 +936,63 @@ def _is_login_redirect(response) -> bool:
     )
 
 
+def _former_control(
+    app: Flask, attackers: list[Attacker], only: Callable[[Rule], bool] | None
+) -> list[str]:
+    """The former provider's 404s mean something only if, while engaged, it
+    could open its rows through the provider console."""
+    provider_routes = [
+        r
+        for r in routes(app)
+        if r.rule.startswith("/provider/")
+        and kind_of(r) == "id"
+        and "GET" in methods_of(r)
+        and (not only or only(r))
+    ]
+    return [
+        f"the former provider opened none of {len(provider_routes)} provider id routes with"
+        " the rows handed to it while it was engaged, so its 404s after the engagement"
+        " ended prove nothing (see _end_former_engagement)"
+        for a in attackers
+        if a.past is not None and provider_routes and not a.reached_while_engaged
+    ]
+
+
 def _paths(rule: Rule, victim: Victim, attacker: Attacker) -> list[tuple[str, str]]:
     """The victim's ids; and where a route takes several, the attacker's own
     ids with one victim id among them (the inner lookup must check too)."""
-    paths = [(path_for(rule, victim.ids), "victim ids")]
+    whose = f"the {victim.variant} victim's ids" if victim.variant else "victim ids"
+    paths = [(path_for(rule, victim.ids), whose)]
     if attacker.own is not None and len(rule.arguments) > 1:
         for name in sorted(rule.arguments):
             mixed = {**attacker.own.ids, name: victim.id(name)}
             paths.append((path_for(rule, mixed), f"the attacker's own ids but the victim's {name}"))
     return paths
+
+
+@dataclass
+class _Probe:
+    method: str
+    rule: Rule
+    kind: str
+    path: str
+    whose: str
+
+
+def _probes(app: Flask, targets: list[Victim], attacker: Attacker, only) -> list[_Probe]:
+    """Every request one attacker sends, reads first: GETs are checked for
+    changes as one batch, so the slow snapshot runs once per write instead
+    of once per request."""
+    probes = []
+    for rule in routes(app):
+        kind = kind_of(rule)
+        if kind not in ("id", "plain", "public") or (only and not only(rule)):
+            continue
+        paths = [p for t in targets for p in _paths(rule, t, attacker)]
+        for method in methods_of(rule):
+            for path, whose in paths if kind == "id" else paths[:1]:
+                probes.append(_Probe(method, rule, kind, path, whose))
+    return sorted(probes, key=lambda p: p.method != "GET")
 
 
 def check_foreign_access(
@@ -921,39 +1004,53 @@ def check_foreign_access(
     """Every route, as every attacker: 404 for victim ids, no victim data shown,
     nothing of the victim's changed. Returns the problems found."""
     problems: list[str] = []
+    # The victim's rows, and those it handed to a provider whose engagement has ended.
+    targets = [victim, *(a.past for a in attackers if a.past is not None)]
+    problems += _former_control(app, attackers, only)
     baseline = snapshot(app, victim)
+
+    def send(caller: Caller, attacker: Attacker, probe: _Probe) -> str:
+        rule, path, method = probe.rule, probe.path, probe.method
+        data = body_for(app, rule, caller, victim) if method != "GET" else None
+        response = caller.open(method, path, data)
+        where = f"{method} {rule.rule} as {caller.label} ({path})"
+        status = response.status_code
+        if probe.kind == "id" and status != 404:
+            problems.append(f"{where}: expected 404 for {probe.whose}, got {status}")
+        elif status >= 500:
+            problems.append(f"{where}: server error {status}")
+        sent = _sent_values(path, data) | attacker.allowed
+        leaked = leaked_markers(_text_of(response), targets, sent, ids_too=probe.kind != "id")
+        if leaked:
+            problems.append(f"{where}: response shows victim data {leaked}")
+        if moved := caller.session_problem():
+            problems.append(f"{where}: {moved}")
+        return where
+
+    def changed(where: str) -> bool:
+        nonlocal baseline
+        after = snapshot(app, victim)
+        if after == baseline:
+            return False
+        problems.append(
+            f"{where}: changed victim data: {', '.join(changed_tables(baseline, after))}"
+        )
+        baseline = after
+        return True
+
     for attacker in attackers:
         caller = attacker_caller(app, attacker)
-        for rule in routes(app):
-            kind = kind_of(rule)
-            if kind not in ("id", "plain", "public") or (only and not only(rule)):
-                continue
-            for method in methods_of(rule):
-                for path, whose in _paths(rule, victim, attacker):
-                    data = body_for(app, rule, caller, victim) if method != "GET" else None
-                    response = caller.open(method, path, data)
-                    where = f"{method} {rule.rule} as {caller.label} ({path})"
-                    status = response.status_code
-                    if kind == "id" and status != 404:
-                        problems.append(f"{where}: expected 404 for {whose}, got {status}")
-                    elif status >= 500:
-                        problems.append(f"{where}: server error {status}")
-                    leaked = leaked_markers(
-                        _text_of(response),
-                        victim,
-                        _sent_values(path, data) | attacker.allowed,
-                        ids_too=kind != "id",
-                    )
-                    if leaked:
-                        problems.append(f"{where}: response shows victim data {leaked}")
-                    if moved := caller.session_problem():
-                        problems.append(f"{where}: {moved}")
-                    after = snapshot(app, victim)
-                    if after != baseline:
-                        problems.append(
-                            f"{where}: changed victim data: {', '.join(changed_tables(baseline, after))}"
-                        )
-                        baseline = after
+        probes = _probes(app, targets, attacker, only)
+        reads = [p for p in probes if p.method == "GET"]
+        for probe in reads:
+            send(caller, attacker, probe)
+        rules = ", ".join(sorted({p.rule.rule for p in reads}))
+        if changed(f"one of the GET requests as {caller.label} (to {rules})"):
+            # Name the culprit if it does it again; a one-off write stays unnamed.
+            for probe in reads:
+                changed(send(caller, attacker, probe))
+        for probe in probes[len(reads) :]:
+            changed(send(caller, attacker, probe))
     return problems
 
 
