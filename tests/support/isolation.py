@@ -94,10 +94,25 @@ from tests.support.world import PASSWORD, World
 VICTIM = "acme"
 VICTIM_PROVIDER = "north"
 # globex: another client; other: a provider never engaged with acme; former: a
-# provider whose engagement with acme has ended (made here, not in the World).
-ATTACKERS = ("globex", "other", "former")
+# provider whose engagement with acme has ended; rival: a provider acme engages
+# too, which must not see what acme hands to north. The last two are made
+# here, not in the World.
+ATTACKERS = ("globex", "other", "former", "rival")
 CLIENT_ATTACKERS = ("globex",)
-FORMER = "former"
+FORMER, RIVAL = "former", "rival"
+# Client reference data every engaged provider may read (DESIGN.md section 2):
+# a route taking only these answers an engaged rival's GET as it likes.
+REFERENCE_PARAMETERS = frozenset(
+    {
+        "supplier_id",
+        "document_id",
+        "revision_id",
+        "org_id",
+        "organisation_id",
+        "client_id",
+        "tenant_id",
+    }
+)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OWNER_COLUMNS = ("tenant_id", "organisation_id", "client_id")
 # Ids made for every victim, routes or not: forms may carry them.
@@ -176,6 +191,7 @@ class Victim:
     # API tokens of the victim side's own people, for the positive control.
     own_tokens: dict[str, str] = field(default_factory=dict)
     _made: dict[Resolver, str] = field(default_factory=dict)
+    _marks: dict[Resolver, set[str]] = field(default_factory=dict)
 
     @property
     def tag(self) -> str:
@@ -194,10 +210,19 @@ class Victim:
     def id(self, name: str) -> str:
         resolver = PARAMETERS[name]
         if resolver not in self._made:
+            before = set(self.text_markers)
             value = str(resolver(self))
             self._made[resolver] = value
             self.id_markers.add(value)
+            self._marks[resolver] = (self.text_markers - before) | {value}
         return self._made[resolver]
+
+    def markers_of(self, names: Iterable[str]) -> set[str]:
+        """The markers the resolvers of these parameters added."""
+        found: set[str] = set()
+        for name in names:
+            found |= self._marks.get(PARAMETERS.get(name), set())
+        return found
 
     @property
     def ids(self) -> dict[str, str]:
@@ -472,6 +497,9 @@ class Attacker:
     # routes that let it open them then (they must all be 404 now).
     past: Victim | None = None
     reached_while_engaged: list[str] = field(default_factory=list)
+    # Parameters of rows this attacker may read (an engaged rival: client
+    # reference data); their markers are allowed and their GETs need not 404.
+    may_read: frozenset[str] = frozenset()
 
 
 def _own_invitation(attacker: Attacker, session: Session) -> dict:
@@ -520,21 +548,21 @@ LINK_PURPOSES.update(
 )
 
 
-def _add_former_provider(session: Session, world: World) -> None:
-    """A provider acme engaged once and has since ended the engagement with."""
+def _add_engaged_provider(session: Session, world: World, key: str, code: str) -> None:
+    """Another provider acme engages, with an admin; ``former`` ends it later."""
     from baton.tenants import services
 
     org = services.create_organisation(
-        session, name=f"Former {world.suffix}", kind="provider", code="FRMR"
+        session, name=f"{key.capitalize()} {world.suffix}", kind="provider", code=code
     )
-    email = f"{FORMER}_admin.{world.suffix}@example.com"
-    user = services.create_user(session, email=email, name="Former Admin", password=PASSWORD)
-    world.orgs[FORMER] = org.id
-    world.users[f"{FORMER}_admin"] = email
-    world.memberships[f"{FORMER}_admin"] = services.add_member(session, org, user, "admin").id
+    email = f"{key}_admin.{world.suffix}@example.com"
+    user = services.create_user(session, email=email, name=f"{key} admin", password=PASSWORD)
+    world.orgs[key] = org.id
+    world.users[f"{key}_admin"] = email
+    world.memberships[f"{key}_admin"] = services.add_member(session, org, user, "admin").id
     acme = services.get_organisation(session, world.orgs[VICTIM])
     engagement = services.create_engagement(session, client=acme, provider=org)
-    world.engagements[f"{VICTIM}-{FORMER}"] = engagement.id
+    world.engagements[f"{VICTIM}-{key}"] = engagement.id
 
 
 def _end_former_engagement(app: Flask, world: World, former: Attacker) -> None:
@@ -543,7 +571,6 @@ def _end_former_engagement(app: Flask, world: World, former: Attacker) -> None:
     from baton.tenants.models import Engagement
 
     former.past = build_victim(app, world, VICTIM, FORMER, variant=FORMER)
-    former.allowed.add(str(world.engagements[f"{VICTIM}-{FORMER}"]))  # its own engagement
     caller = attacker_caller(app, former)
     for rule in routes(app):
         if kind_of(rule) == "id" and "GET" in methods_of(rule):
@@ -569,8 +596,9 @@ def build_attackers(app: Flask, world: World) -> list[Attacker]:
     with app.app_context(), _system():
         session = db.new_service_session(SERVICE_CONTEXT)
         try:
-            if FORMER not in world.orgs:
-                _add_former_provider(session, world)
+            for key, code in ((FORMER, "FRMR"), (RIVAL, "RIVL")):
+                if key not in world.orgs:
+                    _add_engaged_provider(session, world, key, code)
             for key in ATTACKERS:
                 org = services.get_organisation(session, world.orgs[key])
                 email = world.email(f"{key}_admin")
@@ -579,9 +607,13 @@ def build_attackers(app: Flask, world: World) -> list[Attacker]:
                     session, org, name="attacker tool", role="admin", created_by=None
                 )
                 attacker = Attacker(key, email, org.id, user.id, text)
-                if key == FORMER:
+                if key in (FORMER, RIVAL):
+                    # It knows its (former) client and their engagement.
                     acme = services.get_organisation(session, world.orgs[VICTIM])
-                    attacker.allowed = {acme.name, str(acme.id)}
+                    engagement = world.engagements[f"{VICTIM}-{key}"]
+                    attacker.allowed = {acme.name, str(acme.id), str(engagement)}
+                if key == RIVAL:
+                    attacker.may_read = REFERENCE_PARAMETERS
                 for purpose, spec in LINK_PURPOSES.items():
                     attacker.links[purpose] = sign(purpose, spec.own_payload(attacker, session))
                 attackers.append(attacker)
@@ -1015,11 +1047,17 @@ def check_foreign_access(
         response = caller.open(method, path, data)
         where = f"{method} {rule.rule} as {caller.label} ({path})"
         status = response.status_code
-        if probe.kind == "id" and status != 404:
+        readable = probe.kind == "id" and set(rule.arguments) <= attacker.may_read
+        if probe.kind == "id" and not readable and status != 404:
             problems.append(f"{where}: expected 404 for {probe.whose}, got {status}")
+        elif readable and method != "GET" and status not in (403, 404):
+            problems.append(
+                f"{where}: a provider may read client reference data, not write it; got {status}"
+            )
         elif status >= 500:
             problems.append(f"{where}: server error {status}")
         sent = _sent_values(path, data) | attacker.allowed
+        sent |= set().union(*(t.markers_of(attacker.may_read) for t in targets))
         leaked = leaked_markers(_text_of(response), targets, sent, ids_too=probe.kind != "id")
         if leaked:
             problems.append(f"{where}: response shows victim data {leaked}")
