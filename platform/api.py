@@ -82,6 +82,7 @@ def token_required(kind: str | None = None, roles: tuple[str, ...] | None = None
 
 def init_api(app: Flask) -> None:
     from baton.client_portal.documents.api import blp as documents_blp
+    from baton.client_portal.requirements.api import blp as requirements_blp
     from baton.client_portal.suppliers.api import blp as suppliers_blp
     from baton.platform.extensions import csrf
     from baton.tenants.api import blp as tenants_blp
@@ -94,6 +95,6 @@ def init_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    for blp in (tenants_blp, suppliers_blp, documents_blp):
+    for blp in (tenants_blp, suppliers_blp, documents_blp, requirements_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")

@@ -51,6 +51,16 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(client_suppliers_bp)
     app.register_blueprint(client_documents_bp)
+
+    from baton.client_portal.requirements.import_views import bp as client_imports_bp
+    from baton.client_portal.requirements.views import bp as client_requirements_bp
+    from baton.provider_console.queue.views import bp as provider_queue_bp
+    from baton.provider_console.review.views import bp as provider_review_bp
+
+    app.register_blueprint(client_requirements_bp)
+    app.register_blueprint(client_imports_bp)
+    app.register_blueprint(provider_queue_bp)
+    app.register_blueprint(provider_review_bp)
     init_pages(app)
     init_api(app)
     register_cli(app)

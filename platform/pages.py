@@ -25,6 +25,7 @@ NAV = {
         NavItem("Home", "client.home"),
         NavItem("Suppliers", "client_suppliers.index"),
         NavItem("Documents", "client_documents.index"),
+        NavItem("Requirements", "client_requirements.index"),
         NavItem("Engagements", "tenants.engagements"),
         NavItem("Members", "tenants.members", ("admin",)),
         NavItem("API tokens", "tenants.api_tokens", ("admin",)),
@@ -32,6 +33,7 @@ NAV = {
     ],
     "provider": [
         NavItem("Home", "provider.home"),
+        NavItem("Queue", "provider_queue.index"),
         NavItem("Engagements", "tenants.engagements"),
         NavItem("Members", "tenants.members", ("admin",)),
         NavItem("API tokens", "tenants.api_tokens", ("admin",)),

@@ -1,3 +1,4 @@
 """Imports every module that declares jobs, so a worker knows them all."""
 
+import baton.client_portal.requirements.jobs  # noqa: F401
 import baton.tenants.jobs  # noqa: F401

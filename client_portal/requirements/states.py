@@ -1,0 +1,72 @@
+"""The requirement state machine: every allowed transition, in one table.
+
+``services.transition`` is the only code that changes ``Requirement.status``;
+it looks the action up here, refuses anything the table does not allow,
+audits the change and emits the notification named in the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLIENT = "client"
+PROVIDER = "provider"
+SYSTEM = "system"
+
+OPEN_STATUSES = ("draft", "submitted", "in_review", "returned", "accepted")
+# A client may change the packet only while it is its own to change.
+EDITABLE_STATUSES = ("draft", "returned")
+
+STATUS_LABELS = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "in_review": "In review",
+    "returned": "Returned",
+    "accepted": "Accepted",
+    "ordered": "Ordered",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    # Which side of the handoff may take the action.
+    side: str
+    # The event emitted through the outbox (job ``requirements.notify``), if any.
+    event: str | None
+    verb: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("submit", ("draft", "returned"), "submitted", CLIENT, "submitted", "submitted"),
+        Transition("start_review", ("submitted",), "in_review", PROVIDER, None, "reviewed"),
+        Transition("accept", ("in_review",), "accepted", PROVIDER, "accepted", "accepted"),
+        Transition(
+            "return", ("submitted", "in_review"), "returned", PROVIDER, "returned", "returned"
+        ),
+        Transition("cancel", OPEN_STATUSES, "cancelled", CLIENT, "cancelled", "cancelled"),
+        # Purchase orders (a later capability) move accepted requirements on.
+        Transition("order", ("accepted",), "ordered", PROVIDER, None, "ordered"),
+        Transition("close", ("ordered",), "closed", SYSTEM, None, "closed"),
+    )
+}
+
+
+def allowed(action: str, status: str) -> bool:
+    transition = TRANSITIONS.get(action)
+    return transition is not None and status in transition.sources
+
+
+def actions_for(status: str, side: str) -> list[str]:
+    """What the given side may do next, for buttons and API hints."""
+    return [t.action for t in TRANSITIONS.values() if t.side == side and status in t.sources]
+
+
+def label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)

@@ -1,0 +1,407 @@
+"""Requirement pages of the client portal: drafts, readiness, handoff, history.
+
+Sourcing and admins write; approvers and viewers read. Views parse the form,
+call a service and render; the readiness panel is re-rendered from unsaved
+form data by a small fetch (``readiness_preview``) as the user types.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from baton.client_portal.requirements import services, snapshot, states
+from baton.client_portal.requirements.models import PRIORITIES, RETURN_REASONS
+from baton.client_portal.requirements.readiness import ERROR, Finding, Readiness
+from baton.client_portal.requirements.schemas import DraftInputSchema
+from baton.client_portal.suppliers.models import INCOTERMS
+from baton.platform import audit
+from baton.platform.auth import identity, require
+from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.forms import EmptyForm
+from baton.platform.web import dbs
+from baton.tenants.models import User
+
+bp = Blueprint("client_requirements", __name__, url_prefix="/client/requirements")
+
+WRITERS = ("admin", "sourcing")
+LINE_INPUTS = ("id", "item_code", "description", "quantity", "unit", "unit_price", "need_by")
+
+
+def _client_id() -> uuid.UUID:
+    return identity().organisation.id
+
+
+def _user_id() -> uuid.UUID | None:
+    user = identity().user
+    return user.id if user is not None else None
+
+
+def _fail(exc: ServiceError) -> None:
+    """Nothing of a refused action may be committed by the redirect that follows."""
+    dbs().rollback()
+    flash(str(exc) if exc.status not in (403, 404) else "That is not possible.", "error")
+
+
+# --- form values <-> input data -----------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return snapshot.decimal_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def values_of(req) -> dict[str, Any]:
+    """What the edit form shows for a saved requirement: strings, as typed."""
+    values = {name: _text(getattr(req, name)) for name in services.HEADER_FIELDS}
+    values["lines"] = [
+        {
+            **{name: _text(getattr(line, name)) for name in LINE_INPUTS},
+            "spec_required": line.spec_required,
+            "spec_revision_ids": [str(s.revision_id) for s in line.specs],
+        }
+        for line in req.lines
+    ]
+    return values
+
+
+def blank_values() -> dict[str, Any]:
+    values = {name: "" for name in services.HEADER_FIELDS}
+    values["priority"] = "normal"
+    engagements = services.active_engagements(dbs(), _client_id())
+    if len(engagements) == 1:
+        values["engagement_id"] = str(engagements[0].id)
+    values["lines"] = [_blank_line()]
+    return values
+
+
+def _blank_line() -> dict[str, Any]:
+    return {**{name: "" for name in LINE_INPUTS}, "spec_required": False, "spec_revision_ids": []}
+
+
+def values_from_form(form: MultiDict) -> dict[str, Any]:
+    values = {name: form.get(name, "").strip() for name in services.HEADER_FIELDS}
+    lines = []
+    try:
+        count = min(int(form.get("line_count", "0")), services.MAX_LINES + 1)
+    except ValueError:
+        count = 0
+    for i in range(count):
+        prefix = f"lines-{i}-"
+        if f"{prefix}description" not in form and f"{prefix}id" not in form:
+            continue
+        lines.append(
+            {
+                **{name: form.get(prefix + name, "").strip() for name in LINE_INPUTS},
+                "spec_required": form.get(prefix + "spec_required") in ("on", "1", "true", "y"),
+                "spec_revision_ids": [v for v in form.getlist(prefix + "spec_revision_ids") if v],
+            }
+        )
+    values["lines"] = lines
+    return values
+
+
+def _is_blank_line(line: dict[str, Any]) -> bool:
+    return (
+        not line["id"]
+        and not line["spec_revision_ids"]
+        and not any(line[name] for name in LINE_INPUTS if name != "id")
+    )
+
+
+def parse(values: dict[str, Any]) -> dict[str, Any]:
+    """Typed input for the service; type errors come back keyed by field path."""
+    raw = {name: values[name] for name in services.HEADER_FIELDS}
+    raw["lines"] = [
+        {
+            **{name: line[name] for name in LINE_INPUTS},
+            "spec_required": line["spec_required"],
+            "spec_revision_ids": line["spec_revision_ids"],
+        }
+        for line in values["lines"]
+        if not _is_blank_line(line)
+    ]
+    return DraftInputSchema().load(raw)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@require(kind="client")
+def index():
+    status = request.args.get("status") or None
+    status = status if status in states.STATUS_LABELS else None
+    q = (request.args.get("q") or "").strip() or None
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, has_next = services.list_for_client(dbs(), _client_id(), status=status, q=q, page=page)
+    return render_template(
+        "client/requirements/list.html",
+        rows=rows,
+        has_next=has_next,
+        page=page,
+        status=status,
+        q=q,
+        labels=states.STATUS_LABELS,
+        providers=_provider_names(),
+        can_write=identity().role in WRITERS,
+    )
+
+
+def _provider_names() -> dict:
+    from baton.tenants.services import engagements_of
+
+    return {e.id: e.provider.name for e in engagements_of(dbs(), identity().organisation)}
+
+
+def _choices() -> dict[str, Any]:
+    from baton.client_portal.documents.services import revision_choices
+    from baton.client_portal.suppliers.services import qualification_label, supplier_choices
+
+    session, client_id = dbs(), _client_id()
+    today = services.today()
+    return {
+        "engagements": services.active_engagements(session, client_id),
+        "suppliers": [
+            (s, qualification_label(s, today), s.is_usable(today))
+            for s in supplier_choices(session, client_id)
+        ],
+        "revisions": revision_choices(session, client_id),
+        "priorities": PRIORITIES,
+        "incoterms": INCOTERMS,
+    }
+
+
+def _edit_page(
+    values: dict[str, Any],
+    req=None,
+    errors: dict | None = None,
+    status: int = 200,
+    result: Readiness | None = None,
+):
+    if result is None:
+        result = _preview(values)
+    open_return = services.open_return(dbs(), req) if req is not None else None
+    return render_template(
+        "client/requirements/edit.html",
+        req=req,
+        values=values,
+        errors=errors or {},
+        readiness=result,
+        open_return=open_return,
+        reason_labels=RETURN_REASONS,
+        field_label=snapshot.field_label,
+        **_choices(),
+    ), status
+
+
+def _preview(values: dict[str, Any]) -> Readiness:
+    """Readiness of what is on the form; cells that are not even valid show as failures."""
+    try:
+        data = parse(values)
+    except ValidationFailed as exc:
+        return Readiness(
+            tuple(
+                Finding(field, ERROR, message, "invalid") for field, message in exc.errors.items()
+            )
+        )
+    return services.preview_readiness(dbs(), _client_id(), data)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(kind="client", roles=WRITERS)
+def new():
+    if request.method == "GET":
+        return _edit_page(blank_values())
+    return _save(None)
+
+
+@bp.get("/<uuid:requirement_id>")
+@require(kind="client")
+def detail(requirement_id: uuid.UUID):
+    session = dbs()
+    req = services.get_for_client(session, _client_id(), requirement_id)
+    snaps = services.snapshots_of(session, req)
+    current = next((s for s in snaps if s.id == req.current_snapshot_id), None)
+    if req.status in states.EDITABLE_STATUSES:
+        result = services.live_readiness(session, req)
+    elif current is not None:
+        result = services.snapshot_readiness(session, req, current)
+    else:
+        result = services.live_readiness(session, req)
+    reviews = services.reviews_of(session, req)
+    people = _names({r.reviewer_id for r in reviews} | {req.created_by_id})
+    specs = services.spec_revisions(
+        session, req.tenant_id, [s.revision_id for line in req.lines for s in line.specs]
+    )
+    return render_template(
+        "client/requirements/detail.html",
+        req=req,
+        supplier=services.supplier_of(session, req),
+        provider=_provider_names().get(req.engagement_id),
+        readiness=result,
+        snapshots=snaps,
+        current=current,
+        reviews=reviews,
+        open_return=services.open_return(session, req),
+        people=people,
+        specs=specs,
+        events=audit.events_for(session, "requirement", req.id),
+        labels=states.STATUS_LABELS,
+        reason_labels=RETURN_REASONS,
+        field_label=snapshot.field_label,
+        can_write=identity().role in WRITERS,
+        can_edit=req.status in states.EDITABLE_STATUSES,
+        can_submit=states.allowed("submit", req.status),
+        can_cancel=states.allowed("cancel", req.status),
+        form=EmptyForm(),
+        today=services.today(),
+    )
+
+
+def _names(ids) -> dict:
+    import sqlalchemy as sa
+
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(dbs().execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+@bp.route("/<uuid:requirement_id>/edit", methods=["GET", "POST"])
+@require(kind="client", roles=WRITERS)
+def edit(requirement_id: uuid.UUID):
+    req = services.get_for_client(dbs(), _client_id(), requirement_id)
+    if req.status not in states.EDITABLE_STATUSES:
+        flash(f"A {states.label(req.status).lower()} requirement cannot be edited.", "error")
+        return redirect(url_for(".detail", requirement_id=req.id))
+    if request.method == "GET":
+        return _edit_page(values_of(req), req)
+    return _save(req)
+
+
+def _save(req):
+    values = values_from_form(request.form)
+    action = request.form.get("action", "save")
+    if action == "add_line":
+        values["lines"].append(_blank_line())
+        return _edit_page(values, req)
+    if action.startswith("remove_line:"):
+        try:
+            index = int(action.partition(":")[2])
+        except ValueError:
+            index = -1
+        if 0 <= index < len(values["lines"]):
+            values["lines"].pop(index)
+        return _edit_page(values, req)
+    try:
+        data = parse(values)
+        saved = services.save_draft(
+            dbs(), _client_id(), _user_id(), data, req.id if req is not None else None
+        )
+    except ValidationFailed as exc:
+        return _edit_page(values, req, exc.errors, 422)
+    if action == "submit":
+        try:
+            services.submit(dbs(), _client_id(), _user_id(), saved.id)
+        except ValidationFailed as exc:
+            return _edit_page(values, req, exc.errors, 422)
+        flash(f"{saved.client_reference} was handed off to the provider.", "success")
+        return redirect(url_for(".detail", requirement_id=saved.id))
+    flash(f"{saved.client_reference} saved.", "success")
+    return redirect(url_for(".edit", requirement_id=saved.id))
+
+
+@bp.post("/readiness-preview")
+@require(kind="client", roles=WRITERS)
+def readiness_preview():
+    """The readiness panel for unsaved form data; writes nothing."""
+    values = values_from_form(request.form)
+    return render_template(
+        "client/requirements/_readiness.html",
+        readiness=_preview(values),
+        field_label=snapshot.field_label,
+    )
+
+
+@bp.post("/<uuid:requirement_id>/submit")
+@require(kind="client", roles=WRITERS)
+def submit(requirement_id: uuid.UUID):
+    EmptyForm().validate_on_submit()
+    try:
+        req = services.submit(dbs(), _client_id(), _user_id(), requirement_id)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        _fail(exc)
+        return redirect(url_for(".detail", requirement_id=requirement_id))
+    flash(f"{req.client_reference} was handed off to the provider.", "success")
+    return redirect(url_for(".detail", requirement_id=req.id))
+
+
+@bp.post("/<uuid:requirement_id>/cancel")
+@require(kind="client", roles=WRITERS)
+def cancel(requirement_id: uuid.UUID):
+    try:
+        req = services.cancel(
+            dbs(), _client_id(), _user_id(), requirement_id, request.form.get("reason")
+        )
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        _fail(exc)
+        return redirect(url_for(".detail", requirement_id=requirement_id))
+    flash(f"{req.client_reference} was cancelled.", "success")
+    return redirect(url_for(".detail", requirement_id=req.id))
+
+
+@bp.get("/<uuid:requirement_id>/snapshots/<uuid:snapshot_id>")
+@require(kind="client")
+def snapshot_view(requirement_id: uuid.UUID, snapshot_id: uuid.UUID):
+    session = dbs()
+    req = services.get_for_client(session, _client_id(), requirement_id)
+    return render_template(
+        "client/requirements/snapshot.html", **snapshot_context(session, req, snapshot_id)
+    )
+
+
+def snapshot_context(session, req, snapshot_id: uuid.UUID) -> dict[str, Any]:
+    """A snapshot and its diff against another version (the previous by default)."""
+    snap = services.get_snapshot(session, req, snapshot_id)
+    snaps = services.snapshots_of(session, req)
+    against = None
+    against_id = request.args.get("against")
+    if against_id:
+        try:
+            against = services.get_snapshot(session, req, uuid.UUID(against_id))
+        except ValueError:
+            against = None
+    if against is None:
+        against = next((s for s in snaps if s.version == snap.version - 1), None)
+    changes = snapshot.diff(against.payload, snap.payload) if against is not None else []
+    return {
+        "req": req,
+        "snap": snap,
+        "snapshots": snaps,
+        "against": against,
+        "changes": changes,
+        "verified": snapshot.digest(snap.payload) == snap.sha256,
+        "field_label": snapshot.field_label,
+        "labels": states.STATUS_LABELS,
+        "spec_url": lambda s: url_for(
+            "client_documents.download", document_id=s["document_id"], revision_id=s["revision_id"]
+        ),
+    }

@@ -1,0 +1,142 @@
+"""The buyers' queue: every handoff of every engaged client, on one page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from baton.client_portal.requirements import services as requirements
+from baton.client_portal.requirements import states
+from baton.client_portal.requirements.models import PRIORITIES, QUEUE_STATUSES
+from baton.platform.auth import identity, require
+from baton.platform.db import utcnow
+from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.web import dbs
+from baton.provider_console.queue import services
+
+bp = Blueprint("provider_queue", __name__, url_prefix="/provider/queue")
+
+ACTORS = ("admin", "buyer")
+
+
+def _filters_from(args) -> tuple[services.QueueFilters, dict[str, str]]:
+    """Query-string filters; a malformed one is dropped and reported, not fatal."""
+    problems: dict[str, str] = {}
+
+    def uuid_arg(name: str) -> uuid.UUID | None:
+        value = (args.get(name) or "").strip()
+        if not value:
+            return None
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            problems[name] = "Not a valid choice."
+            return None
+
+    def date_arg(name: str) -> date | None:
+        value = (args.get(name) or "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            problems[name] = "Enter a date as YYYY-MM-DD."
+            return None
+
+    try:
+        page = max(1, int(args.get("page", "1")))
+    except ValueError:
+        page = 1
+    filters = services.QueueFilters(
+        client_id=uuid_arg("client_id"),
+        status=(args.get("status") or None),
+        buyer=(args.get("buyer") or None),
+        priority=(args.get("priority") or None),
+        need_by_from=date_arg("need_by_from"),
+        need_by_to=date_arg("need_by_to"),
+        readiness=(args.get("readiness") or None),
+        sort=(args.get("sort") or "sla"),
+        page=page,
+    )
+    return filters, problems
+
+
+@bp.get("/")
+@require(kind="provider")
+def index():
+    ident = identity()
+    filters, problems = _filters_from(request.args)
+    session = dbs()
+    try:
+        page = services.read_queue(
+            session, ident.organisation, ident.user.id if ident.user else None, filters
+        )
+    except ValidationFailed as exc:
+        problems.update(exc.errors)
+        filters = services.QueueFilters()
+        page = services.read_queue(
+            session, ident.organisation, ident.user.id if ident.user else None, filters
+        )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "provider/queue/index.html",
+        page=page,
+        filters=filters,
+        problems=problems,
+        clients=services.engaged_clients(session, ident.organisation),
+        buyers=requirements.provider_buyers(session, ident.organisation.id),
+        statuses=QUEUE_STATUSES,
+        priorities=PRIORITIES,
+        sorts=services.SORTS,
+        labels=states.STATUS_LABELS,
+        args=args,
+        can_act=ident.role in ACTORS,
+        me=ident.user.id if ident.user else None,
+        now=utcnow(),
+    )
+
+
+def _back(requirement_id: uuid.UUID):
+    target = request.form.get("next") or ""
+    if target.startswith("/provider/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("provider_review.review", requirement_id=requirement_id))
+
+
+@bp.post("/<uuid:requirement_id>/claim")
+@require(kind="provider", roles=ACTORS)
+def claim(requirement_id: uuid.UUID):
+    ident = identity()
+    try:
+        req = requirements.claim(dbs(), ident.organisation.id, ident.user.id, requirement_id)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        dbs().rollback()
+        flash(str(exc), "error")
+        return _back(requirement_id)
+    flash(f"You have claimed {req.client_reference}.", "success")
+    return _back(requirement_id)
+
+
+@bp.post("/<uuid:requirement_id>/assign")
+@require(kind="provider", roles=ACTORS)
+def assign(requirement_id: uuid.UUID):
+    ident = identity()
+    raw = (request.form.get("buyer_id") or "").strip()
+    try:
+        buyer_id = uuid.UUID(raw) if raw else None
+    except ValueError:
+        buyer_id = uuid.uuid4()  # not anyone's id: the service refuses it with a message
+    try:
+        req = requirements.assign(dbs(), ident.organisation.id, requirement_id, buyer_id)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        dbs().rollback()
+        flash(str(exc), "error")
+        return _back(requirement_id)
+    flash(f"{req.client_reference} is now {'assigned' if buyer_id else 'unassigned'}.", "success")
+    return _back(requirement_id)

@@ -1,0 +1,236 @@
+"""The readiness review: one handoff, its snapshot, readiness and decision.
+
+Opening the page as a buyer moves a submitted requirement into review. The
+buyer accepts it (refused while hard failures remain) or returns it with
+structured reasons the client sees next to the fields concerned.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from baton.client_portal.documents.downloads import revision_response
+from baton.client_portal.documents.models import DocumentRevision
+from baton.client_portal.requirements import services as requirements
+from baton.client_portal.requirements import snapshot, states
+from baton.client_portal.requirements.models import RETURN_REASONS
+from baton.client_portal.requirements.readiness import Readiness
+from baton.platform import audit
+from baton.platform.auth import identity, require
+from baton.platform.errors import NotFound, ServiceError, ValidationFailed
+from baton.platform.web import dbs
+from baton.tenants.models import Organisation, User
+
+bp = Blueprint("provider_review", __name__, url_prefix="/provider/requirements")
+
+ACTORS = ("admin", "buyer")
+REASON_ROWS = 3
+# Which return reason a hard readiness failure suggests.
+SUGGESTED_REASON = {
+    "spec_missing": "missing_specification",
+    "price_missing": "price_not_valid",
+    "price_negative": "price_not_valid",
+    "currency_missing": "price_not_valid",
+    "currency_mismatch": "price_not_valid",
+    "quote_validity_missing": "price_not_valid",
+    "quote_expired": "price_not_valid",
+    "supplier_missing": "supplier_not_qualified",
+    "supplier_not_qualified": "supplier_not_qualified",
+    "supplier_qualification_lapsed": "supplier_not_qualified",
+    "need_by_missing": "date_not_achievable",
+    "need_by_past": "date_not_achievable",
+}
+
+
+def _provider_id() -> uuid.UUID:
+    return identity().organisation.id
+
+
+def _user_id() -> uuid.UUID | None:
+    user = identity().user
+    return user.id if user is not None else None
+
+
+def _suggested(result: Readiness) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "code": SUGGESTED_REASON.get(f.code, "other"),
+            "field": f.field,
+            "comment": f.message,
+        }
+        for f in result.hard_failures
+    ]
+    while len(rows) < REASON_ROWS:
+        rows.append({"code": "", "field": "", "comment": ""})
+    return rows
+
+
+def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, status=200):
+    session = dbs()
+    snap = requirements.current_snapshot(session, req)
+    supplier = requirements.supplier_of(session, req)
+    result = requirements.snapshot_readiness(session, req, snap)
+    reviews = requirements.reviews_of(session, req)
+    people = _names({r.reviewer_id for r in reviews} | {req.assigned_buyer_id})
+    fields = snapshot.flatten(snap.payload)
+    field_choices = [("", "The requirement as a whole"), ("lines", "The lines")]
+    field_choices += [(path, snapshot.field_label(path)) for path in fields]
+    client = session.get(Organisation, req.tenant_id)
+    can_act = identity().role in ACTORS
+    return render_template(
+        "provider/review/review.html",
+        req=req,
+        snap=snap,
+        client=client,
+        supplier=supplier,
+        readiness=result,
+        reviews=reviews,
+        people=people,
+        buyers=requirements.provider_buyers(session, req.provider_id),
+        reason_rows=reasons if reasons is not None else _suggested(result),
+        comment=comment,
+        errors=errors or {},
+        reason_labels=RETURN_REASONS,
+        field_choices=field_choices,
+        field_label=snapshot.field_label,
+        labels=states.STATUS_LABELS,
+        events=audit.events_for(session, "requirement", req.id),
+        can_act=can_act,
+        can_accept=can_act and states.allowed("accept", req.status) and result.ready,
+        can_return=can_act and states.allowed("return", req.status),
+        today=requirements.today(),
+        spec_url=lambda s: url_for(
+            "provider_review.download_spec",
+            requirement_id=req.id,
+            revision_id=s["revision_id"],
+        ),
+        me=_user_id(),
+    ), status
+
+
+def _names(ids) -> dict:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(dbs().execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+@bp.get("/<uuid:requirement_id>")
+@require(kind="provider")
+def review(requirement_id: uuid.UUID):
+    req = requirements.open_review(
+        dbs(), _provider_id(), _user_id(), requirement_id, can_act=identity().role in ACTORS
+    )
+    return _page(req)
+
+
+@bp.post("/<uuid:requirement_id>/accept")
+@require(kind="provider", roles=ACTORS)
+def accept(requirement_id: uuid.UUID):
+    try:
+        req = requirements.accept(
+            dbs(), _provider_id(), _user_id(), requirement_id, request.form.get("comment")
+        )
+    except ValidationFailed as exc:
+        dbs().rollback()
+        req = requirements.get_for_provider(dbs(), _provider_id(), requirement_id)
+        return _page(req, errors=exc.errors, status=422)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        dbs().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".review", requirement_id=requirement_id))
+    flash(f"{req.client_reference} accepted; it is ready to order.", "success")
+    return redirect(url_for(".review", requirement_id=req.id))
+
+
+def reasons_from_form(form) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(20):
+        prefix = f"reasons-{i}-"
+        if prefix + "code" not in form:
+            continue
+        rows.append(
+            {
+                "code": (form.get(prefix + "code") or "").strip(),
+                "field": (form.get(prefix + "field") or "").strip(),
+                "comment": (form.get(prefix + "comment") or "").strip(),
+            }
+        )
+    return rows
+
+
+@bp.post("/<uuid:requirement_id>/return")
+@require(kind="provider", roles=ACTORS)
+def return_(requirement_id: uuid.UUID):
+    rows = reasons_from_form(request.form)
+    chosen = [r for r in rows if r["code"]]
+    comment = (request.form.get("comment") or "").strip()
+    try:
+        req = requirements.return_requirement(
+            dbs(), _provider_id(), _user_id(), requirement_id, chosen, comment
+        )
+    except ValidationFailed as exc:
+        dbs().rollback()
+        req = requirements.get_for_provider(dbs(), _provider_id(), requirement_id)
+        return _page(req, reasons=rows or None, comment=comment, errors=exc.errors, status=422)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        dbs().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".review", requirement_id=requirement_id))
+    flash(f"{req.client_reference} returned to the client with {len(chosen)} reason(s).", "success")
+    return redirect(url_for(".review", requirement_id=req.id))
+
+
+@bp.get("/<uuid:requirement_id>/snapshots/<uuid:snapshot_id>")
+@require(kind="provider")
+def snapshot_view(requirement_id: uuid.UUID, snapshot_id: uuid.UUID):
+    from baton.client_portal.requirements.views import snapshot_context
+
+    session = dbs()
+    req = requirements.get_for_provider(session, _provider_id(), requirement_id)
+    context = snapshot_context(session, req, snapshot_id)
+    context["spec_url"] = lambda s: url_for(
+        ".download_spec", requirement_id=req.id, revision_id=s["revision_id"]
+    )
+    return render_template("provider/review/snapshot.html", **context)
+
+
+@bp.get("/<uuid:requirement_id>/specs/<uuid:revision_id>")
+@require(kind="provider")
+def download_spec(requirement_id: uuid.UUID, revision_id: uuid.UUID):
+    """A specification the client attached to this handoff, and no other document."""
+    session = dbs()
+    req = requirements.get_for_provider(session, _provider_id(), requirement_id)
+    attached = {
+        spec["revision_id"]
+        for snap in requirements.snapshots_of(session, req)
+        for line in snap.payload["lines"]
+        for spec in line["specs"]
+    }
+    if str(revision_id) not in attached:
+        raise NotFound("No such specification on this requirement.")
+    revision = session.scalar(
+        sa.select(DocumentRevision).where(
+            DocumentRevision.tenant_id == req.tenant_id, DocumentRevision.id == revision_id
+        )
+    )
+    if revision is None:
+        raise NotFound("No such specification on this requirement.")
+    audit.record(
+        session,
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        action="document.downloaded",
+        entity_type="document_revision",
+        entity_id=revision.id,
+        changes={"requirement": [None, req.client_reference]},
+    )
+    return revision_response(revision)
