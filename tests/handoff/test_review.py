@@ -47,7 +47,7 @@ def test_opening_the_review_starts_it_but_a_viewer_only_looks(app, world, buyer)
     assert page.status_code == 200
     assert h.load(app, rid).status == "in_review"
     assert 'data-testid="accept"' in page.text
-    assert "Ready to hand off" in page.text
+    assert "Ready to accept" in page.text
 
 
 def test_accept_is_refused_while_hard_failures_remain(app, world, buyer):
