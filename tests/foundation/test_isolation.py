@@ -13,9 +13,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from flask import abort
+from flask import abort, request
 
-from baton.platform.auth import require
+from baton.platform.auth import identity, require
+from baton.platform.tasks import BackgroundTask
 from baton.platform.web import dbs
 from tests.support import isolation
 from tests.support.world import make_world
@@ -120,6 +121,24 @@ def leaky_app(sqlite_app, tmp_path):
         app.add_url_rule(
             f"/leaky/{name}/<uuid:membership_id>", f"leaky.{name}", require()(view), methods=methods
         )
+
+    def adopt():
+        # Keeps a foreign id from the form in the attacker's own row.
+        ident = identity()
+        if ident.kind != "client":
+            abort(404)
+        dbs().add(
+            BackgroundTask(
+                id=uuid.uuid4(),
+                tenant_id=ident.organisation.id,
+                kind="adopt",
+                label="adopted",
+                result={"membership": request.form["membership_id"]},
+            )
+        )
+        return "", 204
+
+    app.add_url_rule("/leaky/adopt", "leaky.adopt", require()(adopt), methods=["POST"])
     app.add_url_rule("/leaky/open", "leaky.open", lambda: "anyone")
     app.add_url_rule("/leaky/<uuid:widget_id>", "leaky.widget", require()(lambda widget_id: ""))
     return app
@@ -142,6 +161,8 @@ def test_the_harness_reports_leaky_routes(leaky_app):
     assert "got 403" in found
     assert "one of the GET requests as globex admin" in found  # a GET that writes
     assert "/leaky/touch/<uuid:membership_id>" in found
+    membership = str(world.memberships["acme_sourcing"])
+    assert f"after globex admin's requests, background_tasks holds {membership}" in found
 
     control = "\n".join(isolation.check_victim_reaches(leaky_app, victim, only=is_leaky))
     assert "GET /leaky/missing/<uuid:membership_id>" in control

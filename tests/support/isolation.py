@@ -76,7 +76,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
 from flask import Flask
@@ -817,6 +817,8 @@ def _sample(name: str, fld: Any, defaults: dict) -> Any:
             return list(validator.choices)[0]
     if isinstance(fld, Upload):
         return (io.BytesIO(PDF), "probe.pdf")
+    if (victim_id := _victim_id_for(name, defaults)) is not None:
+        return [victim_id] if isinstance(fld, fields.List) else victim_id
     if name in defaults and not isinstance(fld, fields.Nested | fields.List | fields.Boolean):
         return defaults[name]
     if isinstance(fld, fields.Nested):
@@ -840,16 +842,48 @@ def _sample(name: str, fld: Any, defaults: dict) -> Any:
     return defaults["name"]
 
 
+def _victim_id_for(name: str, defaults: dict) -> str | None:
+    """The victim's id for a field named after a parameter, also with a prefix
+    or in the plural: ``awarded_supplier_id``, ``spec_revision_ids``."""
+    stem = name[:-1] if name.endswith("_ids") else name
+    for param in sorted(PARAMETERS, key=len, reverse=True):
+        if param in defaults and (stem == param or stem.endswith(f"_{param}")):
+            return defaults[param]
+    return None
+
+
 def _sample_schema(schema: Any, defaults: dict) -> dict:
-    """Required fields, plus any field the default form has a value for (so a
-    PATCH does change something if the lookup lets it through)."""
+    """Required fields, plus any field the default form has a value for or
+    that names a victim id (so a PATCH does change something, and a foreign id
+    in a body is tried, if the lookup lets it through)."""
     schema = schema() if isinstance(schema, type) else schema
     return {
         fld.data_key or name: _sample(name, fld, defaults)
         for name, fld in schema.fields.items()
         if not fld.dump_only
-        and (fld.required or name in defaults or (fld.data_key or name) in defaults)
+        and (
+            fld.required
+            or name in defaults
+            or (fld.data_key or name) in defaults
+            or _names_victim_id(name, fld, defaults)
+        )
     }
+
+
+def _names_victim_id(name: str, fld: Any, defaults: dict) -> bool:
+    """The field, or a field nested in it (``lines[].spec_revision_ids``), takes a victim id."""
+    from marshmallow import fields
+
+    if _victim_id_for(name, defaults) is not None:
+        return True
+    if isinstance(fld, fields.List):
+        return _names_victim_id(name, fld.inner, defaults)
+    if isinstance(fld, fields.Nested):
+        nested = fld.schema
+        return any(
+            _names_victim_id(n, f, defaults) for n, f in nested.fields.items() if not f.dump_only
+        )
+    return False
 
 
 def body_for(app: Flask, rule: Rule, caller: Caller, victim: Victim) -> Body:
@@ -928,6 +962,10 @@ def _is(column: sa.Column, value: uuid.UUID):
 
 def snapshot(app: Flask, victim: Victim) -> Snapshot:
     """Every victim row of every tenant-scoped table, and the victim's users."""
+    return _rows_of(app, victim.org_id, victim.user_ids)
+
+
+def _rows_of(app: Flask, org_id: uuid.UUID, user_ids: Iterable[uuid.UUID] = ()) -> Snapshot:
     out: Snapshot = {}
     with app.app_context():
         session = db.new_service_session(SERVICE_CONTEXT)
@@ -936,17 +974,31 @@ def snapshot(app: Flask, victim: Victim) -> Snapshot:
             for table in tables:
                 owners = [table.c[name] for name in OWNER_COLUMNS if name in table.c]
                 rows = session.execute(
-                    sa.select(table).where(sa.or_(*(_is(c, victim.org_id) for c in owners)))
+                    sa.select(table).where(sa.or_(*(_is(c, org_id) for c in owners)))
                 ).all()
                 out[table.name] = tuple(sorted(repr(tuple(r)) for r in rows))
             people = session.execute(
-                sa.select(users).where(sa.or_(*(_is(users.c.id, u) for u in victim.user_ids)))
+                sa.select(users).where(sa.or_(sa.false(), *(_is(users.c.id, u) for u in user_ids)))
             ).all()
             out["users (the victim's people)"] = tuple(sorted(repr(tuple(r)) for r in people))
         finally:
             session.rollback()
             session.close()
     return out
+
+
+def foreign_references(
+    app: Flask, org_id: uuid.UUID, victims: Iterable[Victim], allowed: set[str]
+) -> list[str]:
+    """Rows of the attacker's own organisation that now hold a victim id: a
+    create or update accepted a foreign id (``supplier_id=<acme's>``) in its body."""
+    ids = {i for v in victims for i in v.id_markers} - allowed
+    found = set()
+    for table, rows in _rows_of(app, org_id).items():
+        for row in rows:
+            # SQLite keeps a UUID as 32 hex digits, PostgreSQL as a UUID.
+            found |= {f"{table} holds {i}" for i in ids if i in row or i.replace("-", "") in row}
+    return sorted(found)
 
 
 def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
@@ -1021,8 +1073,13 @@ def _probes(app: Flask, targets: list[Victim], attacker: Attacker, only) -> list
         if kind not in ("id", "plain", "public") or (only and not only(rule)):
             continue
         paths = [p for t in targets for p in _paths(rule, t, attacker)]
+        if kind != "id":
+            # A page without ids may still take them in its query string
+            # (?supplier_id= to preselect, filter or prefill).
+            query = urlencode(sorted(targets[0].ids.items()))
+            paths = [paths[0], (f"{paths[0][0]}?{query}", "victim ids in the query")]
         for method in methods_of(rule):
-            for path, whose in paths if kind == "id" else paths[:1]:
+            for path, whose in paths if method == "GET" or kind == "id" else paths[:1]:
                 probes.append(_Probe(method, rule, kind, path, whose))
     return sorted(probes, key=lambda p: p.method != "GET")
 
@@ -1089,6 +1146,13 @@ def check_foreign_access(
                 changed(send(caller, attacker, probe))
         for probe in probes[len(reads) :]:
             changed(send(caller, attacker, probe))
+        allowed = attacker.allowed | set().union(
+            *(t.markers_of(attacker.may_read) for t in targets)
+        )
+        for found in foreign_references(app, attacker.org_id, targets, allowed):
+            problems.append(
+                f"after {caller.label}'s requests, {found} (a body's foreign id was kept)"
+            )
     return problems
 
 
