@@ -117,8 +117,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 OWNER_COLUMNS = ("tenant_id", "organisation_id", "client_id")
 # Ids made for every victim, routes or not: forms may carry them.
 ALWAYS = frozenset({"org_id", "membership_id", "user_id", "engagement_id", "invitation_id"})
-# A status the victim's own side may get and still have reached the row
-# (validation of the rest of the request happens after the lookup).
+# A status the victim's own side may get from a write and still have reached
+# the row (the body or the row's state is checked after the lookup).
 REACHED = frozenset({400, 409, 422})
 
 # --- what may answer without signing in --------------------------------------
@@ -575,7 +575,7 @@ def _end_former_engagement(app: Flask, world: World, former: Attacker) -> None:
     for rule in routes(app):
         if kind_of(rule) == "id" and "GET" in methods_of(rule):
             status = caller.open("GET", path_for(rule, former.past.ids)).status_code
-            if status < 400 or status in REACHED:
+            if status < 400:
                 former.reached_while_engaged.append(rule.rule)
     with app.app_context(), _system():
         session = db.new_service_session(SERVICE_CONTEXT)
@@ -1293,7 +1293,8 @@ def check_victim_reaches(
             status = caller.open(method, path, data).status_code
             caller.session_problem()
             seen.append(f"{caller.label}: {status}")
-            if status < 500 and (status < 400 or status in REACHED):
+            # A read must succeed; a write may be refused for its body or state.
+            if status < 400 or (method != "GET" and status in REACHED):
                 break
         else:
             problems.append(
