@@ -61,6 +61,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(client_imports_bp)
     app.register_blueprint(provider_queue_bp)
     app.register_blueprint(provider_review_bp)
+
+    from baton.platform.dev_views import init_dev_pages
+    from baton.platform.jobs_views import bp as jobs_bp
+
+    app.register_blueprint(jobs_bp)
+    init_dev_pages(app)
     init_pages(app)
     init_api(app)
     register_cli(app)

@@ -172,20 +172,10 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo data created." if created else "Demo data already present; kept as is.")
         print_logins()
 
-    @app.cli.command("relay")
-    @click.option("--interval", default=1.0, help="Seconds between polls")
-    def relay(interval):
-        """Move outbox rows to RQ queues, continuously."""
-        import time
+    # Background work (worker, relay, failed jobs) lives with the workers.
+    from baton.workers.cli import register_worker_cli
 
-        from baton.workers.relay import relay_once
-
-        while True:
-            try:
-                relay_once()
-            except Exception as exc:
-                click.echo(f"relay: {exc}", err=True)
-            time.sleep(interval)
+    register_worker_cli(app)
 
 
 def main() -> None:

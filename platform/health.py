@@ -30,24 +30,7 @@ def readyz():
         ok = False
         checks["database"] = {"ok": False, "error": type(exc).__name__}
     try:
-        from baton.platform.outbox import PENDING, OutboxMessage
-
-        with db.service_engine.connect() as conn:
-            oldest = conn.execute(
-                sa.select(sa.func.min(OutboxMessage.created_at)).where(
-                    OutboxMessage.status == PENDING
-                )
-            ).scalar()
-        if oldest is not None and oldest.tzinfo is None:
-            from datetime import UTC
-
-            oldest = oldest.replace(tzinfo=UTC)
-        checks["outbox"] = {
-            "ok": True,
-            "oldest_pending_seconds": round((utcnow() - oldest).total_seconds(), 1)
-            if oldest
-            else 0,
-        }
+        checks["outbox"] = {"ok": True, **_outbox_state()}
     except Exception as exc:
         checks["outbox"] = {"ok": False, "error": type(exc).__name__}
     if settings.redis_url:
@@ -65,3 +48,39 @@ def readyz():
             ok = False
             checks["redis"] = {"ok": False, "error": type(exc).__name__}
     return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)
+
+
+def _age(oldest) -> float:
+    if oldest is None:
+        return 0
+    if oldest.tzinfo is None:
+        from datetime import UTC
+
+        oldest = oldest.replace(tzinfo=UTC)
+    return round((utcnow() - oldest).total_seconds(), 1)
+
+
+def _outbox_state() -> dict:
+    """How long work has waited: the oldest row not yet relayed (pending) and the
+    oldest not yet done (pending or enqueued), leaving out rows due later."""
+    from baton.platform.outbox import ENQUEUED, FAILED, PENDING, OutboxMessage
+
+    now = utcnow()
+    due = sa.or_(OutboxMessage.available_at.is_(None), OutboxMessage.available_at <= now)
+    with db.service_engine.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                sa.func.min(OutboxMessage.created_at).filter(OutboxMessage.status == PENDING),
+                sa.func.min(OutboxMessage.created_at),
+                sa.func.count(),
+            ).where(OutboxMessage.status.in_((PENDING, ENQUEUED)), due)
+        ).one()
+        failed = conn.execute(
+            sa.select(sa.func.count()).where(OutboxMessage.status == FAILED)
+        ).scalar()
+    return {
+        "oldest_pending_seconds": _age(row[0]),
+        "oldest_unsent_seconds": _age(row[1]),
+        "unsent": row[2],
+        "failed": failed,
+    }

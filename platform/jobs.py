@@ -1,17 +1,29 @@
 """Job registry and the one code path that runs an outbox row.
 
-Adding a job is a decorated function taking ``(session, payload)``; it runs
-in the tenant context of the row's ``tenant_id`` and must be idempotent, since
-a retry after a crash runs it again.
+Adding a job is a decorated function taking ``(session, payload)``::
+
+    @job("purchasing.send_po", queue="high", label="Send purchase order",
+         entity=lambda p: ("purchase_order", p["po_id"]))
+    def send_po(session, payload): ...
+
+and ``outbox.emit(session, "purchasing.send_po", {"po_id": ...}, tenant_id=...)``
+in the business transaction. The body runs in the service session (it sets
+the tenant context it acts for) and must be idempotent: a retry after a crash
+runs it again. The same function runs a row in an RQ worker and, in the
+embedded mode, in the web process right after the commit.
 """
 
 from __future__ import annotations
 
+import os
+import time
 import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -20,73 +32,220 @@ from sqlalchemy.orm import Session
 
 from baton.platform.db import db, utcnow
 from baton.platform.outbox import DONE, ENQUEUED, FAILED, PENDING, OutboxMessage
+from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
 
 log = structlog.get_logger("baton.jobs")
+
+# Seconds between attempts; the last value repeats. BATON_JOB_RETRY_INTERVALS
+# ("1,1,2") shortens them for tests and development.
+DEFAULT_RETRY_INTERVALS = (10, 30, 120, 600, 1800)
+
+
+class PermanentJobError(Exception):
+    """Retrying cannot help (a recipient the server refuses): fail the row now."""
 
 
 @dataclass(frozen=True)
 class JobSpec:
     name: str
-    func: Callable[[Session, dict], None]
+    func: Callable[[Session, dict], Any]
     queue: str
     max_retries: int
     timeout: int
+    label: str
+    entity: Callable[[dict], tuple[str, Any]] | None = None
+    # Called in its own transaction after every failed attempt, with ``final``
+    # telling whether the row is now failed (tasks show it to their user).
+    on_failure: Callable[[Session, dict, str, bool], None] | None = None
 
 
 registry: dict[str, JobSpec] = {}
 
 
-def job(name: str, queue: str = "default", max_retries: int = 5, timeout: int = 120):
-    def decorate(func: Callable[[Session, dict], None]):
-        registry[name] = JobSpec(name, func, queue, max_retries, timeout)
+def job(
+    name: str,
+    queue: str = "default",
+    max_retries: int = 5,
+    timeout: int = 120,
+    *,
+    label: str | None = None,
+    entity: Callable[[dict], tuple[str, Any]] | None = None,
+    on_failure: Callable[[Session, dict, str, bool], None] | None = None,
+):
+    """Register a job. ``max_retries`` counts attempts in all (first one included)."""
+    if queue not in ("high", "default", "low"):
+        raise ValueError(f"queue {queue!r}: use high, default or low")
+
+    def decorate(func: Callable[[Session, dict], Any]):
+        registry[name] = JobSpec(
+            name=name,
+            func=func,
+            queue=queue,
+            max_retries=max(1, max_retries),
+            timeout=timeout,
+            label=label or name,
+            entity=entity,
+            on_failure=on_failure,
+        )
         return func
 
     return decorate
 
 
-def run_outbox_message(outbox_id: str) -> str:
-    """Entry point of every job, in-process or in an RQ worker.
+def retry_intervals() -> list[int]:
+    raw = os.environ.get("BATON_JOB_RETRY_INTERVALS", "").strip()
+    if raw:
+        return [max(0, int(part)) for part in raw.split(",") if part.strip()]
+    return list(DEFAULT_RETRY_INTERVALS)
 
-    Runs the body in the service session; the body sets the tenant context it
-    acts for. A row already done is skipped, so a duplicate delivery is a no-op.
+
+def retry_delay(attempt: int) -> int:
+    """Wait before attempt ``attempt + 1``, after ``attempt`` failed ones."""
+    intervals = retry_intervals()
+    return intervals[min(max(attempt - 1, 0), len(intervals) - 1)]
+
+
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()[:4000]
+
+
+def run_outbox_message(outbox_id: str) -> str:
+    """Run one outbox row: the entry point of every job, in-process or in RQ.
+
+    The row is locked for the whole attempt (``FOR UPDATE``), so two
+    deliveries of the same row run one after the other and the second finds
+    it done. A body that raises is retried until ``max_retries`` attempts are
+    used up; then the row is ``failed`` with the error, for people to see.
+    Returns the outcome: done, skipped, retrying or failed. Raises on a
+    failed attempt that will be retried, so RQ's ``Retry`` schedules it.
     """
     import baton.workers.registry  # noqa: F401  (registers every job)
 
     oid = uuid.UUID(str(outbox_id))
+    started = time.perf_counter()
     session = db.new_service_session(SERVICE_CONTEXT)
     try:
         message = session.get(OutboxMessage, oid, with_for_update=True)
-        if message is None or message.status == DONE:
+        if message is None or message.status in (DONE, FAILED):
             session.rollback()
+            log.info("job_skipped", outbox_id=str(oid), outcome="skipped")
             return "skipped"
-        spec = registry[message.job]
-        message.attempts += 1
+        spec = registry.get(message.job)
+        fields = {
+            "job": message.job,
+            "outbox_id": str(oid),
+            "tenant_id": str(message.tenant_id) if message.tenant_id else None,
+            "attempt": message.attempts + 1,
+        }
+        payload = dict(message.payload) | {
+            "_outbox_id": str(oid),
+            "_tenant_id": str(message.tenant_id) if message.tenant_id else None,
+        }
         try:
-            with session.begin_nested(), _url_context():
-                spec.func(session, dict(message.payload) | {"_outbox_id": str(oid)})
+            if spec is None:
+                raise PermanentJobError(f"no job named {message.job!r} is registered")
+            with (
+                structlog.contextvars.bound_contextvars(**fields),
+                acting_as(Actor("system", None, f"job {message.job}")),
+                session.begin_nested(),
+                _url_context(),
+            ):
+                spec.func(session, payload)
         except Exception as exc:
-            message.last_error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
-            if message.attempts >= spec.max_retries:
-                message.status = FAILED
-                message.finished_at = utcnow()
-            session.commit()
-            log.warning(
-                "job_failed",
-                job=message.job,
-                outbox_id=str(oid),
-                tenant_id=str(message.tenant_id),
-                error=message.last_error,
-            )
-            raise
+            return _record_failure(session, oid, spec, payload, exc, fields, started)
+        message.attempts += 1
         message.status = DONE
         message.finished_at = utcnow()
         message.last_error = None
+        outbox_ids = session.info.pop("outbox_ids", [])
         session.commit()
-        log.info("job_done", job=message.job, outbox_id=str(oid), tenant_id=str(message.tenant_id))
+        log.info("job_done", outcome="done", ms=_ms(started), **fields)
+        if outbox_ids:
+            dispatch(outbox_ids)
         return "done"
     finally:
         session.close()
+
+
+def _record_failure(session, oid, spec, payload, exc, fields, started) -> str:
+    error = _error_text(exc)
+    try:
+        outcome = _mark_attempt_failed(
+            session, oid, spec, error, isinstance(exc, PermanentJobError)
+        )
+    except Exception:
+        session.rollback()
+        try:
+            outcome = _mark_attempt_failed(
+                session, oid, spec, error, isinstance(exc, PermanentJobError)
+            )
+        except Exception as record_exc:
+            # The database itself is unreachable (a restart): RQ retries the attempt later.
+            session.rollback()
+            log.warning("job_failed", outcome="retrying", error=error, ms=_ms(started), **fields)
+            raise exc from record_exc
+    if outcome is None:  # finished meanwhile by another delivery
+        return "skipped"
+    final, attempts = outcome
+    if spec is not None and spec.on_failure is not None:
+        _call_on_failure(spec, payload, error, final)
+    log.warning(
+        "job_failed",
+        outcome="failed" if final else "retrying",
+        error=error,
+        attempts=attempts,
+        ms=_ms(started),
+        **fields,
+    )
+    if final:
+        return "failed"
+    if _has_queue():
+        raise exc
+    return "retrying"
+
+
+def _mark_attempt_failed(
+    session: Session, oid: uuid.UUID, spec: JobSpec | None, error: str, permanent: bool
+) -> tuple[bool, int] | None:
+    """Count the attempt and keep the error; the row fails when attempts run out."""
+    message = session.get(OutboxMessage, oid, with_for_update=True)
+    if message is None or message.status in (DONE, FAILED):
+        session.rollback()
+        return None
+    message.attempts += 1
+    message.last_error = error
+    final = permanent or spec is None or message.attempts >= spec.max_retries
+    if final:
+        message.status = FAILED
+        message.finished_at = utcnow()
+    elif not _has_queue():
+        # Embedded mode: no RQ to schedule the retry; the row waits instead.
+        message.status = PENDING
+        message.available_at = utcnow() + timedelta(seconds=retry_delay(message.attempts))
+    attempts = message.attempts
+    session.commit()
+    return final, attempts
+
+
+def _call_on_failure(spec: JobSpec, payload: dict, error: str, final: bool) -> None:
+    session = db.new_service_session(SERVICE_CONTEXT)
+    try:
+        spec.on_failure(session, payload, error, final)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.error("job_on_failure_failed", job=spec.name, error=_error_text(exc))
+    finally:
+        session.close()
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _has_queue() -> bool:
+    return bool(current_app.config["BATON_SETTINGS"].redis_url)
 
 
 def _url_context():
@@ -97,23 +256,36 @@ def _url_context():
     return current_app.test_request_context(base_url=settings.public_url)
 
 
-def claim_pending(session: Session, limit: int = 100) -> list[OutboxMessage]:
+def claim_pending(
+    session: Session, limit: int = 100, ids: list[uuid.UUID] | None = None
+) -> list[OutboxMessage]:
+    """Pending rows that are due, locked so no other relay takes them."""
+    now = utcnow()
     stmt = (
         sa.select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING)
+        .where(
+            OutboxMessage.status == PENDING,
+            sa.or_(OutboxMessage.available_at.is_(None), OutboxMessage.available_at <= now),
+        )
         .order_by(OutboxMessage.created_at)
         .limit(limit)
     )
+    if ids:
+        stmt = stmt.where(OutboxMessage.id.in_(ids))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
 
 
 def drain_inline(ids: list[uuid.UUID] | None = None) -> int:
-    """Embedded mode: run pending rows in this process, right after commit."""
+    """Embedded mode: run due pending rows in this process (the given ones, or all)."""
     session = db.new_service_session(SERVICE_CONTEXT)
     try:
-        stmt = sa.select(OutboxMessage.id).where(OutboxMessage.status == PENDING)
+        now = utcnow()
+        stmt = sa.select(OutboxMessage.id).where(
+            OutboxMessage.status == PENDING,
+            sa.or_(OutboxMessage.available_at.is_(None), OutboxMessage.available_at <= now),
+        )
         if ids:
             stmt = stmt.where(OutboxMessage.id.in_(ids))
         pending = list(session.scalars(stmt.order_by(OutboxMessage.created_at)))
@@ -123,10 +295,25 @@ def drain_inline(ids: list[uuid.UUID] | None = None) -> int:
     for oid in pending:
         try:
             run_outbox_message(str(oid))
-        except Exception:  # noqa: S112 - failure is recorded on the row; keep draining
+        except Exception:  # noqa: S112 - the failure is recorded on the row; keep draining
             continue
         ran += 1
     return ran
+
+
+def dispatch(outbox_ids: list[uuid.UUID]) -> None:
+    """Hand committed rows to the runner: the relay with Redis, else this process.
+
+    In the embedded mode BATON_INLINE_JOBS=0 leaves them to ``baton worker``
+    (which runs the outbox without Redis), so a long import does not hold
+    the page that started it.
+    """
+    if _has_queue():
+        from baton.workers.relay import relay_after_commit
+
+        relay_after_commit(outbox_ids)
+    elif os.environ.get("BATON_INLINE_JOBS", "1").strip().lower() not in ("0", "false", "no"):
+        drain_inline(outbox_ids)
 
 
 def mark_enqueued(session: Session, message: OutboxMessage) -> None:
@@ -134,4 +321,13 @@ def mark_enqueued(session: Session, message: OutboxMessage) -> None:
     message.enqueued_at = utcnow()
 
 
-__all__ = ["job", "registry", "run_outbox_message", "drain_inline", "claim_pending", "FAILED"]
+__all__ = [
+    "job",
+    "registry",
+    "run_outbox_message",
+    "drain_inline",
+    "dispatch",
+    "claim_pending",
+    "PermanentJobError",
+    "retry_intervals",
+]

@@ -1,5 +1,11 @@
 """Transactional outbox: side effects are written as rows in the business
-transaction and carried out only after it commits (DESIGN.md section 5)."""
+transaction and carried out only after it commits (DESIGN.md section 5).
+
+A row moves ``pending -> enqueued -> done`` (or ``failed`` once its attempts
+are used up). The row, not Redis, is the record of what still has to happen:
+a relay turns pending rows into RQ jobs and re-enqueues rows whose job was
+lost, so Redis may restart empty without losing work.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from baton.platform.db import Base, utcnow
 
 PENDING, ENQUEUED, DONE, FAILED = "pending", "enqueued", "done", "failed"
+UNSENT = (PENDING, ENQUEUED)
 
 
 class OutboxMessage(Base):
@@ -21,22 +28,38 @@ class OutboxMessage(Base):
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    # The provider whose work this is (a PO mail in a client's tenant), so the
+    # provider's admins see its failures too.
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
     job: Mapped[str] = mapped_column(sa.String(64))
     payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), default=PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Not before this time (delayed jobs, and retries in the embedded mode).
+    available_at: Mapped[datetime | None]
     enqueued_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # Emitting twice with the same key makes one row (scheduled runs, retried requests).
+    dedup_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     # What the job is about, so a failure can be shown next to the object.
     entity_type: Mapped[str | None] = mapped_column(sa.String(64))
     entity_id: Mapped[str | None] = mapped_column(sa.String(64))
     requested_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
 
+# Ledger states of one Message-ID; see baton.platform.mail for the protocol.
+MAIL_CLAIMED, MAIL_HANDED_OVER, MAIL_SENT, MAIL_UNCONFIRMED = (
+    "claimed",
+    "handed_over",
+    "sent",
+    "unconfirmed",
+)
+
+
 class SentMail(Base):
-    """One row per delivered Message-ID: a retried job finds it and does not
-    send again."""
+    """One row per logical message (its Message-ID). A retried job finds it and
+    does not send again; the states say how far an interrupted attempt got."""
 
     __tablename__ = "sent_mail"
 
@@ -45,18 +68,74 @@ class SentMail(Base):
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
     recipients: Mapped[str] = mapped_column(sa.Text)
     subject: Mapped[str] = mapped_column(sa.String(300))
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(sa.String(16), default=MAIL_CLAIMED)
+    # Fencing token of the attempt that owns the claim.
+    attempt: Mapped[str] = mapped_column(sa.String(32))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handed_over_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
 
 
 def emit(
-    session: Session, job: str, payload: dict[str, Any], tenant_id: uuid.UUID | None = None
+    session: Session,
+    job: str,
+    payload: dict[str, Any],
+    tenant_id: uuid.UUID | None = None,
+    *,
+    provider_id: uuid.UUID | None = None,
+    entity: tuple[str, Any] | None = None,
+    requested_by_id: uuid.UUID | None = None,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue a job to run after the caller's transaction commits, never before."""
+    """Queue a job to run after the caller's transaction commits, never before.
+
+    ``payload`` holds ids and plain values only (it is JSON). ``entity`` names
+    the object the job is about (``("invitation", id)``) for the failed-jobs
+    page; jobs may derive it from the payload instead. With ``dedup_key``, a
+    second emit with the same key returns the first row instead of a new one.
+    """
+    import baton.workers.registry  # noqa: F401  (a fresh web process has not loaded the jobs yet)
     from baton.platform.jobs import registry
 
-    if job not in registry:
+    spec = registry.get(job)
+    if spec is None:
         raise KeyError(f"unknown job {job!r}")
-    message = OutboxMessage(id=uuid.uuid4(), tenant_id=tenant_id, job=job, payload=payload)
-    session.add(message)
+    if dedup_key is not None:
+        existing = session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
+        )
+        if existing is not None:
+            return existing
+    if entity is None and spec.entity is not None:
+        entity = spec.entity(payload)
+    message = OutboxMessage(
+        id=uuid.uuid4(),
+        created_at=utcnow(),
+        tenant_id=tenant_id,
+        provider_id=provider_id,
+        job=job,
+        payload=payload,
+        status=PENDING,
+        attempts=0,
+        dedup_key=dedup_key,
+        available_at=not_before,
+        entity_type=entity[0] if entity else None,
+        entity_id=str(entity[1]) if entity else None,
+        requested_by_id=requested_by_id,
+    )
+    if dedup_key is None:
+        session.add(message)
+    else:
+        # A concurrent emit of the same key may commit first: the savepoint lets
+        # this transaction carry on with that row instead of failing.
+        try:
+            with session.begin_nested():
+                session.add(message)
+                session.flush([message])
+        except sa.exc.IntegrityError:
+            return session.scalars(
+                sa.select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
+            ).one()
     session.info.setdefault("outbox_ids", []).append(message.id)
     return message

@@ -30,6 +30,7 @@ NAV = {
         NavItem("Members", "tenants.members", ("admin",)),
         NavItem("API tokens", "tenants.api_tokens", ("admin",)),
         NavItem("Audit log", "tenants.audit_log", ("admin",)),
+        NavItem("Jobs", "jobs.failed", ("admin",)),
     ],
     "provider": [
         NavItem("Home", "provider.home"),
@@ -38,6 +39,7 @@ NAV = {
         NavItem("Members", "tenants.members", ("admin",)),
         NavItem("API tokens", "tenants.api_tokens", ("admin",)),
         NavItem("Audit log", "tenants.audit_log", ("admin",)),
+        NavItem("Jobs", "jobs.failed", ("admin",)),
     ],
 }
 

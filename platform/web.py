@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import structlog
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from sqlalchemy.orm import Session
 
 from baton.platform import jobs
@@ -88,17 +88,15 @@ def _teardown(exc) -> None:
 
 
 def dispatch_after_commit(outbox_ids: list) -> None:
-    """Embedded mode runs the jobs now; otherwise the relay hands them to RQ."""
-    settings = current_app.config["BATON_SETTINGS"]
-    if settings.redis_url:
-        from baton.workers.relay import relay_once
+    """Hand the committed rows on: to the relay with Redis, else run them here.
 
-        try:
-            relay_once()
-        except Exception as exc:  # Redis down: the outbox keeps the work for the relay.
-            log.warning("relay_deferred", error=str(exc))
-    else:
-        jobs.drain_inline(outbox_ids)
+    Never fails the request: its transaction is committed, and a row that
+    cannot be handed on now waits in the outbox for the relay or a worker.
+    """
+    try:
+        jobs.dispatch(outbox_ids)
+    except Exception as exc:
+        log.warning("dispatch_deferred", error=str(exc)[:300], rows=len(outbox_ids))
 
 
 def init_app(app: Flask) -> None:

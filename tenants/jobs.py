@@ -14,7 +14,12 @@ from baton.tenants.models import Invitation, User
 from baton.tenants.services import reset_fingerprint
 
 
-@job("tenants.send_invitation", queue="high")
+@job(
+    "tenants.send_invitation",
+    queue="high",
+    label="Invitation email",
+    entity=lambda p: ("invitation", p["invitation_id"]),
+)
 def send_invitation(session: Session, payload: dict) -> None:
     invitation = session.get(Invitation, uuid.UUID(payload["invitation_id"]))
     if invitation is None or invitation.accepted_at or invitation.revoked_at:
@@ -34,11 +39,18 @@ def send_invitation(session: Session, payload: dict) -> None:
                 "link": url_for("auth.accept_invitation", token=token, _external=True),
             },
             key=f"invitation:{invitation.id}",
+            tenant_id=invitation.organisation_id,
+            outbox_id=uuid.UUID(payload["_outbox_id"]),
         )
     )
 
 
-@job("tenants.send_password_reset", queue="high")
+@job(
+    "tenants.send_password_reset",
+    queue="high",
+    label="Password reset email",
+    entity=lambda p: ("user", p["user_id"]),
+)
 def send_password_reset(session: Session, payload: dict) -> None:
     user = session.get(User, uuid.UUID(payload["user_id"]))
     if user is None or not user.is_active:
@@ -54,5 +66,6 @@ def send_password_reset(session: Session, payload: dict) -> None:
                 "link": url_for("auth.reset_password", token=token, _external=True),
             },
             key=f"reset:{payload['_outbox_id']}",
+            outbox_id=uuid.UUID(payload["_outbox_id"]),
         )
     )

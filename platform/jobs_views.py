@@ -1,0 +1,93 @@
+"""Background work as organisation members see it: failed jobs (admins) and
+the progress of tasks someone started (imports, exports)."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+
+from baton.platform.auth import identity, require
+from baton.platform.errors import Conflict, NotFound
+from baton.platform.forms import EmptyForm
+from baton.platform.job_failures import failed_jobs, register_entity, retry_failed
+from baton.platform.tasks import BackgroundTask, get_task
+from baton.platform.web import dbs
+
+bp = Blueprint("jobs", __name__, url_prefix="/organisation")
+
+ADMIN = ("admin",)
+
+
+def _own_task(task_id: uuid.UUID) -> BackgroundTask:
+    """A task of the acting organisation; a provider does not see a client's own
+    tasks (say its supplier import), though both share the tenant."""
+    ident = identity()
+    task = get_task(dbs(), task_id)
+    org_id = ident.organisation.id
+    mine = task.provider_id == org_id if ident.kind == "provider" else task.tenant_id == org_id
+    if not mine:
+        raise NotFound("task")
+    return task
+
+
+def _recent_tasks(limit: int = 20) -> list[BackgroundTask]:
+    ident = identity()
+    org_id = ident.organisation.id
+    mine = (
+        BackgroundTask.provider_id == org_id
+        if ident.kind == "provider"
+        else BackgroundTask.tenant_id == org_id
+    )
+    return list(
+        dbs().scalars(
+            sa.select(BackgroundTask)
+            .where(mine)
+            .order_by(BackgroundTask.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+@bp.get("/jobs")
+@require(roles=ADMIN)
+def failed():
+    return render_template(
+        "jobs/failed.html",
+        failures=failed_jobs(dbs(), identity().organisation.id),
+        tasks=_recent_tasks(),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.post("/jobs/<uuid:outbox_id>/retry")
+@require(roles=ADMIN)
+def retry(outbox_id: uuid.UUID):
+    if not EmptyForm().validate_on_submit():
+        from flask_wtf.csrf import CSRFError
+
+        raise CSRFError("The CSRF token is missing.")
+    try:
+        row = retry_failed(dbs(), outbox_id, identity().organisation.id)
+    except Conflict as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("jobs.failed"))
+    flash("The job runs again now; it leaves this list once it has succeeded.", "success")
+    return redirect(url_for("jobs.failed", _anchor=f"job-{row.id}"))
+
+
+@bp.get("/tasks/<uuid:task_id>")
+@require()
+def task(task_id: uuid.UUID):
+    return render_template("jobs/task.html", task=_own_task(task_id))
+
+
+@bp.get("/tasks/<uuid:task_id>.json")
+@require()
+def task_json(task_id: uuid.UUID):
+    return jsonify(_own_task(task_id).as_json())
+
+
+register_entity("background_task", "Task", lambda task_id: url_for("jobs.task", task_id=task_id))
+register_entity("invitation", "Invitation", lambda _id: url_for("tenants.members"))

@@ -1,0 +1,130 @@
+"""Tasks a user starts (bulk imports): progress the page polls, row errors when
+finished, and a failure that says so where the user looks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from baton.platform.db import db
+from baton.platform.errors import ValidationFailed
+from baton.platform.outbox import FAILED, OutboxMessage
+from baton.platform.tasks import BackgroundTask, Progress, start_task, task_job
+from baton.platform.tenancy import SERVICE_CONTEXT
+from tests.support.world import login
+
+seen_while_running: list[int] = []
+
+
+@task_job("tests.import_rows", label="Test import", batch=10, max_retries=1)
+def _import_rows(session, payload, progress: Progress):
+    rows = payload["rows"]
+    progress.set_total(len(rows))
+    for number, value in enumerate(rows, start=1):
+        if number <= progress.done:
+            continue
+        try:
+            if value < 0:
+                raise ValidationFailed({"quantity": "must be positive"})
+        except ValidationFailed as exc:
+            progress.error(number, str(exc))
+        progress.advance(session)
+        if number == 25:
+            # What a polling page would read now, from another connection.
+            other = db.new_service_session(SERVICE_CONTEXT)
+            try:
+                task = other.get(BackgroundTask, progress.task.id)
+                seen_while_running.append(task.done)
+            finally:
+                other.close()
+    return {"imported": sum(1 for v in rows if v >= 0)}
+
+
+@task_job("tests.import_broken", label="Broken import", max_retries=1)
+def _import_broken(session, payload, progress: Progress):
+    progress.set_total(10)
+    progress.advance(session, 4)
+    progress.checkpoint(session)  # 4 rows committed; the rest fails
+    progress.advance(session, 3)
+    raise RuntimeError("the file is not a CSV: line 1 has 1 column")
+
+
+def _start(app, world, job, payload, label):
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            task = start_task(
+                session,
+                kind="import",
+                label=label,
+                job=job,
+                payload=payload,
+                tenant_id=world.orgs["acme"],
+            )
+            ids = session.info.pop("outbox_ids")
+            session.commit()
+        finally:
+            session.close()
+        from baton.platform.jobs import drain_inline
+
+        drain_inline(ids)
+    return task.id
+
+
+def test_progress_is_visible_while_running_and_errors_once_finished(app, world):
+    seen_while_running.clear()
+    rows = [1] * 40
+    rows[2] = -1
+    rows[30] = -5
+    task_id = _start(app, world, "tests.import_rows", {"rows": rows}, "Suppliers.csv")
+
+    # Committed at each checkpoint of 10 rows: a poll in the middle saw 20 done.
+    assert seen_while_running == [20]
+
+    client = app.test_client()
+    login(client, world.email("acme_sourcing"))
+    body = client.get(f"/organisation/tasks/{task_id}.json").get_json()
+    assert body["status"] == "succeeded" and body["finished"] is True
+    assert (body["percent"], body["done"], body["total"]) == (100, 40, 40)
+    assert [e["row"] for e in body["errors"]] == [3, 31]
+    assert "must be positive" in body["errors"][0]["message"]
+    assert body["result"] == {"imported": 38}
+
+    page = client.get(f"/organisation/tasks/{task_id}")
+    assert page.status_code == 200
+    assert "Suppliers.csv" in page.text and "Row 3: quantity: must be positive" in page.text
+    assert 'data-task-url="/organisation/tasks/' in page.text
+
+
+def test_a_failed_task_says_so_on_its_page_and_on_the_admins_jobs_page(app, world):
+    task_id = _start(app, world, "tests.import_broken", {}, "Broken.csv")
+
+    client = app.test_client()
+    login(client, world.email("acme_sourcing"))
+    body = client.get(f"/organisation/tasks/{task_id}.json").get_json()
+    assert body["status"] == "failed" and body["done"] == 4 and body["percent"] == 40
+    assert "not a CSV" in body["errors"][-1]["message"]
+    page = client.get(f"/organisation/tasks/{task_id}").text
+    assert "This task failed and stopped" in page and "not a CSV" in page
+
+    admin = app.test_client()
+    login(admin, world.email("acme_admin"))
+    jobs_page = admin.get("/organisation/jobs").text
+    assert "Broken import" in jobs_page and f"/organisation/tasks/{task_id}" in jobs_page
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            row = session.scalar(
+                sa.select(OutboxMessage).where(OutboxMessage.entity_id == str(task_id))
+            )
+        finally:
+            session.close()
+    assert row.status == FAILED
+
+
+def test_another_organisation_cannot_poll_the_task(app, world):
+    task_id = _start(app, world, "tests.import_rows", {"rows": [1, 2]}, "Mine.csv")
+    for outsider in ("globex_admin", "north_admin"):
+        client = app.test_client()
+        login(client, world.email(outsider))
+        assert client.get(f"/organisation/tasks/{task_id}.json").status_code == 404
+        assert client.get(f"/organisation/tasks/{task_id}").status_code == 404
