@@ -327,8 +327,11 @@ def _background_task(v: Victim) -> uuid.UUID:
 def _failed_job(v: Victim) -> uuid.UUID:
     from baton.platform.outbox import FAILED, OutboxMessage
 
-    # A failed job of the tenant; retrying it runs a job that finds nothing to do.
+    # A failed job of work the provider did for the tenant (both admins see it);
+    # retrying it runs a job that finds nothing to do.
+    extra = {"provider_id": v.provider_id} if hasattr(OutboxMessage, "provider_id") else {}
     message = OutboxMessage(
+        **extra,
         id=uuid.uuid4(),
         created_at=utcnow(),
         tenant_id=v.org_id,
