@@ -51,7 +51,7 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format .
 
 worker: $(STAMP)
-	$(BIN)/rq worker --with-scheduler --url "$${REDIS_URL:?set REDIS_URL}" high default low
+	TZ=UTC $(BIN)/flask worker high default low
 
 relay: $(STAMP)
 	$(BIN)/flask relay
