@@ -66,6 +66,10 @@ def test_victim_side_reaches_every_id_route_with_the_same_ids(app, victim):
 # --- the harness itself can fail ----------------------------------------------------
 
 
+# Three roles in a ring: a leaky route called twice still leaves a change.
+ROLE_CYCLE = {"sourcing": "viewer", "viewer": "approver", "approver": "sourcing"}
+
+
 @pytest.fixture
 def leaky_app(sqlite_app, tmp_path):
     """A second app on the same database with routes that have the bugs the
@@ -100,9 +104,14 @@ def leaky_app(sqlite_app, tmp_path):
 
     def touch(membership_id: uuid.UUID):
         membership = unscoped(membership_id)  # a GET that writes, each time
-        cycle = {"sourcing": "viewer", "viewer": "approver", "approver": "sourcing"}
-        membership.role = cycle[membership.role]
+        membership.role = ROLE_CYCLE[membership.role]
         return "", 204
+
+    def sneak(membership_id: uuid.UUID):
+        membership = unscoped(membership_id)  # commits, then claims it was not there
+        membership.role = ROLE_CYCLE[membership.role]
+        dbs().commit()
+        abort(404)
 
     def forbidden(membership_id: uuid.UUID):
         unscoped(membership_id)
@@ -115,6 +124,7 @@ def leaky_app(sqlite_app, tmp_path):
         ("show", show, ["GET"]),
         ("deactivate", deactivate, ["POST"]),
         ("touch", touch, ["GET"]),
+        ("sneak", sneak, ["POST"]),
         ("forbidden", forbidden, ["GET"]),
         ("missing", missing_for_everyone, ["GET"]),
     ):
@@ -161,6 +171,8 @@ def test_the_harness_reports_leaky_routes(leaky_app):
     assert "got 403" in found
     assert "one of the GET requests as globex admin" in found  # a GET that writes
     assert "/leaky/touch/<uuid:membership_id>" in found
+    assert "one of the refused writes as globex admin" in found
+    assert "POST /leaky/sneak/<uuid:membership_id> as globex admin" in found
     membership = str(world.memberships["acme_sourcing"])
     assert f"after globex admin's requests, background_tasks holds {membership}" in found
 

@@ -98,7 +98,9 @@ VICTIM_PROVIDER = "north"
 # too, which must not see what acme hands to north. The last two are made
 # here, not in the World.
 ATTACKERS = ("globex", "other", "former", "rival")
-CLIENT_ATTACKERS = ("globex",)
+# attacker -> (client, provider) of the rows it owns itself, mixed with one
+# victim id in routes that take several; the rival's are acme rows handed to it.
+OWN_ROWS = {"globex": ("globex", "north"), "other": ("globex", "other"), "rival": ("acme", "rival")}
 FORMER, RIVAL = "former", "rival"
 # Client reference data every engaged provider may read (DESIGN.md section 2):
 # a route taking only these answers an engaged rival's GET as it likes.
@@ -502,8 +504,8 @@ class Attacker:
     api_token: str
     # purpose -> a genuine signed link the attacker got for their own organisation
     links: dict[str, str] = field(default_factory=dict)
-    # The attacker's own rows (a client attacker only), mixed with one victim
-    # id in routes that take two: /documents/<own>/revisions/<victim's>.
+    # The attacker's own rows (OWN_ROWS), mixed with one victim id in routes
+    # that take several: /documents/<own>/revisions/<victim's>.
     own: Victim | None = None
     # Victim text this attacker may see (a former provider knows its old client's name).
     allowed: set[str] = field(default_factory=set)
@@ -635,8 +637,9 @@ def build_attackers(app: Flask, world: World) -> list[Attacker]:
         finally:
             session.close()
     for attacker in attackers:
-        if attacker.key in CLIENT_ATTACKERS:
-            attacker.own = build_victim(app, world, attacker.key, VICTIM_PROVIDER)
+        if attacker.key in OWN_ROWS:
+            client, provider = OWN_ROWS[attacker.key]
+            attacker.own = build_victim(app, world, client, provider, variant=attacker.key)
         if attacker.key == FORMER:
             _end_former_engagement(app, world, attacker)
     return attackers
@@ -1059,15 +1062,24 @@ def _former_control(
     ]
 
 
-def _paths(rule: Rule, victim: Victim, attacker: Attacker) -> list[tuple[str, str]]:
+Path = tuple[str, str, frozenset[str]]  # path, whose ids, the parameters given victim ids
+
+
+def _paths(rule: Rule, victim: Victim, attacker: Attacker) -> list[Path]:
     """The victim's ids; and where a route takes several, the attacker's own
     ids with one victim id among them (the inner lookup must check too)."""
     whose = f"the {victim.variant} victim's ids" if victim.variant else "victim ids"
-    paths = [(path_for(rule, victim.ids), whose)]
+    paths = [(path_for(rule, victim.ids), whose, frozenset(rule.arguments))]
     if attacker.own is not None and len(rule.arguments) > 1:
         for name in sorted(rule.arguments):
             mixed = {**attacker.own.ids, name: victim.id(name)}
-            paths.append((path_for(rule, mixed), f"the attacker's own ids but the victim's {name}"))
+            paths.append(
+                (
+                    path_for(rule, mixed),
+                    f"the attacker's own ids but the victim's {name}",
+                    frozenset({name}),
+                )
+            )
     return paths
 
 
@@ -1078,6 +1090,7 @@ class _Probe:
     kind: str
     path: str
     whose: str
+    victim_params: frozenset[str]
 
 
 def _probes(app: Flask, targets: list[Victim], attacker: Attacker, only) -> list[_Probe]:
@@ -1094,10 +1107,10 @@ def _probes(app: Flask, targets: list[Victim], attacker: Attacker, only) -> list
             # A page without ids may still take them in its query string
             # (?supplier_id= to preselect, filter or prefill).
             query = urlencode(sorted(targets[0].ids.items()))
-            paths = [paths[0], (f"{paths[0][0]}?{query}", "victim ids in the query")]
+            paths = [paths[0], (f"{paths[0][0]}?{query}", "victim ids in the query", frozenset())]
         for method in methods_of(rule):
-            for path, whose in paths if method == "GET" or kind == "id" else paths[:1]:
-                probes.append(_Probe(method, rule, kind, path, whose))
+            for path, whose, given in paths if method == "GET" or kind == "id" else paths[:1]:
+                probes.append(_Probe(method, rule, kind, path, whose, given))
     return sorted(probes, key=lambda p: p.method != "GET")
 
 
@@ -1115,13 +1128,13 @@ def check_foreign_access(
     problems += _former_control(app, attackers, only)
     baseline = snapshot(app, victim)
 
-    def send(caller: Caller, attacker: Attacker, probe: _Probe) -> str:
+    def send(caller: Caller, attacker: Attacker, probe: _Probe) -> tuple[str, int]:
         rule, path, method = probe.rule, probe.path, probe.method
         data = body_for(app, rule, caller, victim) if method != "GET" else None
         response = caller.open(method, path, data)
         where = f"{method} {rule.rule} as {caller.label} ({path})"
         status = response.status_code
-        readable = probe.kind == "id" and set(rule.arguments) <= attacker.may_read
+        readable = probe.kind == "id" and probe.victim_params <= attacker.may_read
         if probe.kind == "id" and not readable and status != 404:
             problems.append(f"{where}: expected 404 for {probe.whose}, got {status}")
         elif readable and method != "GET" and status not in (403, 404):
@@ -1137,7 +1150,7 @@ def check_foreign_access(
             problems.append(f"{where}: response shows victim data {leaked}")
         if moved := caller.session_problem():
             problems.append(f"{where}: {moved}")
-        return where
+        return where, status
 
     def changed(where: str) -> bool:
         nonlocal baseline
@@ -1156,13 +1169,26 @@ def check_foreign_access(
         reads = [p for p in probes if p.method == "GET"]
         for probe in reads:
             send(caller, attacker, probe)
+        # Reads, and writes the app refused (web.py rolls back any answer of 400
+        # or more), are checked in batches; a culprit is named if it does it again.
         rules = ", ".join(sorted({p.rule.rule for p in reads}))
         if changed(f"one of the GET requests as {caller.label} (to {rules})"):
-            # Name the culprit if it does it again; a one-off write stays unnamed.
             for probe in reads:
-                changed(send(caller, attacker, probe))
+                changed(send(caller, attacker, probe)[0])
+        refused: list[_Probe] = []
         for probe in probes[len(reads) :]:
-            changed(send(caller, attacker, probe))
+            where, status = send(caller, attacker, probe)
+            if status >= 400:
+                refused.append(probe)
+                continue
+            changed(
+                where + (f" (or one of {len(refused)} refused writes before it)" if refused else "")
+            )
+            refused.clear()
+        rules = ", ".join(sorted({f"{p.method} {p.rule.rule}" for p in refused}))
+        if refused and changed(f"one of the refused writes as {caller.label} ({rules})"):
+            for probe in refused:
+                changed(send(caller, attacker, probe)[0])
         allowed = attacker.allowed | set().union(
             *(t.markers_of(attacker.may_read) for t in targets)
         )
