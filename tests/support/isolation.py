@@ -1,48 +1,62 @@
 """The route-enumerating tenant-isolation harness (DESIGN.md section 2).
 
 ``tests/foundation/test_isolation.py`` walks every rule of ``app.url_map`` and
-calls each method (GET, POST, PUT, PATCH, DELETE) as an admin of another
-client (globex) and of a provider not engaged with the victim (other), with
-ids of rows that exist and belong to the victim tenant (acme, and north's
-work for acme). Pages get a signed-in browser, ``/api/`` routes a bearer
-token of the attacker's organisation. Foreign ids must answer 404, never 403;
-no response may show the victim's data and no request may change it. Routes
-taking several ids are also called with the attacker's own ids and one of
-the victim's. A positive control checks the victim's own side gets past the
-lookup with the same ids, so a route that 404s for everyone cannot pass.
+calls each method (GET, POST, PUT, PATCH, DELETE) as the admin of four
+organisations, with ids of rows that exist and belong to the victim tenant
+(acme, and north's work for acme):
+
+* globex, another client;
+* other, a provider never engaged with acme;
+* former, a provider acme engaged and handed work to, then ended with;
+* rival, a provider acme engages too, which may read acme's reference data
+  (suppliers, documents) but nothing acme hands to north.
+
+Pages get a signed-in browser, ``/api/`` routes a bearer token of the
+attacker's organisation. Foreign ids must answer 404, never 403; no response
+may show the victim's data (names, emails, token prefixes...) and no request
+may change it; no attacker row may end up holding a victim id. Routes taking
+several ids are also called with the attacker's own ids and one victim id,
+pages without ids also with victim ids in the query string, and bodies carry
+victim ids in fields named after them. A positive control checks the
+victim's own side reads every id route with the same ids, so a route that
+404s for everyone cannot pass.
 
 Nothing here lists routes: a new route is covered as soon as it exists. What
 it may need is one of the following, and the failing test says which.
 
-**A new URL parameter** (``<uuid:requirement_id>``): register a resolver that
+**A new URL parameter** (``<uuid:order_id>``): register a resolver that
 returns the id of a row of tenant ``v``, creating it if needed::
 
-    @parameter("requirement_id")
-    def _requirement(v: Victim) -> uuid.UUID:
-        from baton.client_portal.requirements import services as requirements
+    @parameter("order_id", "purchase_order_id")
+    def _order(v: Victim) -> uuid.UUID:
+        from baton.provider_console.orders import services as orders
 
-        requirement = requirements.create_requirement(
-            v.session, v.org_id, {"title": f"Requirement {v.tag}",
-                                  "supplier_id": v.id("supplier_id"), ...},
-            provider_id=v.provider_id,
+        order = orders.create_order(
+            v.session, v.org_id, v.provider_id,
+            requirement_id=uuid.UUID(v.id("requirement_id")), note=f"Order {v.tag}",
         )
-        v.mark(requirement.title)  # text that must never reach an attacker
-        return requirement.id
+        v.mark(order.number, f"Order {v.tag}")  # text that must never reach an attacker
+        return order.id
 
-* Resolvers run for acme (the victim) and for globex (the attacker's own rows
-  for the mixed-id calls): use ``v.org_id``, ``v.provider_id``, ``v.key`` and
-  ``v.tag`` (unique per tenant and test; put it in every name you make), never
+* Resolvers run for several (client, provider) pairs: the victim (acme,
+  north), the former provider's past work (acme, former) and each attacker's
+  own rows (``OWN_ROWS``). Use ``v.org_id``, ``v.provider_id``, ``v.key`` and
+  ``v.tag`` (unique per pair and test; put it in every name you make), never
   a hard-coded "acme".
 * ``v.session`` is a service session open while the rows are built (it is
   committed afterwards); ``v.id("supplier_id")`` gives a row another resolver
-  made (a revision needs its document, a requirement its supplier).
+  made (a revision needs its document, a requirement its supplier). A
+  resolver runs only if some route takes its parameter, so it may import a
+  feature lazily.
 * Pick a row both the client and its provider may use (``provider_id`` =
   ``v.provider_id`` where the table has one, in a state the provider sees, e.g.
   submitted rather than draft): the positive control needs someone on the
   victim's side (its admin or sourcing user, the provider's admin or buyer)
-  to get a status other than 404 and 5xx.
-* Form fields and JSON keys named like a registered parameter carry the
-  victim's id too, so ``supplier_id=<victim's>`` in a create form is tried.
+  to read every id route (2xx/3xx); a write may be refused after the lookup
+  (400, 409, 422). The former provider must be able to open its rows through
+  /provider/ pages before its engagement ends.
+* Client reference data every engaged provider may read belongs in
+  ``REFERENCE_PARAMETERS``.
 
 **A public endpoint** (answers without sign-in): add it to
 ``PUBLIC_ENDPOINTS`` with the reason it may answer anyone.
@@ -55,12 +69,12 @@ payload would point it at the victim.
 **A body the generic one does not satisfy**: API bodies are built from the
 route's flask-smorest ``@blp.arguments`` schemas (JSON, or multipart with a
 small PDF for uploads); pages get generic fields (name, title, email, note,
-role=viewer, a PDF ``file``...). A route should look its object up before it
-validates the body, so a foreign id is a 404 whatever the body; if it cannot,
-add fields to ``FORM_OVERRIDES`` under its endpoint.
+role=viewer, a PDF ``file``, every victim id...). A route should look its
+object up before it validates the body, so a foreign id is a 404 whatever the
+body; if it cannot, add fields to ``FORM_OVERRIDES`` under its endpoint.
 
-The victim's data is compared through a service session before and after
-every request: every table of the database (reflected, so it follows the
+The victim's data is compared through a service session before and after the
+requests: every table of the database (reflected, so it follows the
 migrations) with a ``tenant_id``, ``organisation_id`` or ``client_id`` column
 has its victim rows hashed, plus the victim's users. New tables need nothing.
 """
