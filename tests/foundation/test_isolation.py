@@ -1,11 +1,27 @@
 """Tenant isolation across every route of the app (DESIGN.md section 2).
 
-Every rule of ``app.url_map`` is called as an admin of another client and of
-a provider not engaged with the victim, with ids of rows the victim owns.
-Foreign ids answer 404, never 403; no response shows the victim's data; no
-request changes it. New routes are covered as soon as they exist; a route the
-harness cannot fill fails here with a message saying what to register in
-tests/support/isolation.py (its docstring explains how).
+Every rule of ``app.url_map`` is called, on PostgreSQL and SQLite, by admins
+of another client, of a provider never engaged with the victim, of one whose
+engagement ended and of a rival provider the victim also engages, with ids of
+rows the victim owns. Foreign ids answer 404, never 403; no response shows
+the victim's data; no request changes it. A positive control shows the
+victim's own side opens the same ids, and the last test proves the harness
+reports leaky routes. The harness is tests/support/isolation.py.
+
+New routes are covered as soon as they exist. If a route takes a URL
+parameter the harness does not know, the first test fails and says so; add a
+resolver in tests/support/isolation.py that makes a victim-owned row::
+
+    @parameter("order_id")
+    def _order(v: Victim) -> uuid.UUID:
+        order = orders.create_order(v.session, v.org_id, v.provider_id, ...)
+        v.mark(order.number)  # text an attacker must never see
+        return order.id
+
+(using ``v.org_id``/``v.provider_id``/``v.tag``, never "acme": it also makes
+the attackers' own rows). A new public endpoint goes in ``PUBLIC_ENDPOINTS``
+with its reason, a new signed link in ``SIGNED_LINK_ENDPOINTS``; that
+module's docstring has the details.
 """
 
 from __future__ import annotations
