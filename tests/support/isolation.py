@@ -1285,6 +1285,14 @@ def check_signed_links(app: Flask, victim: Victim, attackers: list[Attacker]) ->
             if kind_of(rule) != "signed":
                 continue
             purpose = SIGNED_LINK_ENDPOINTS[rule.endpoint]
+            # Control: the attacker's own genuine link opens, so the refusals
+            # below are the signature's doing, not a broken token maker.
+            genuine = path_for(rule, {"token": attacker.links[purpose]})
+            if (status := anonymous_caller(app).open("GET", genuine).status_code) != 200:
+                problems.append(
+                    f"GET {rule.rule}: {attacker.key}'s own genuine {purpose} link answers"
+                    f" {status}, so refusing forged ones proves nothing; fix its LinkPurpose"
+                )
             for label, token in attacker_link_tokens(app, purpose, victim, attacker):
                 for method in methods_of(rule):
                     path = path_for(rule, {"token": token})
