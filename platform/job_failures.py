@@ -139,6 +139,26 @@ def retry_failed(session: Session, outbox_id: uuid.UUID, org_id: uuid.UUID | Non
     return row
 
 
+def unconfirmed_mail(session: Session, org_id: uuid.UUID, days: int = 30) -> list:
+    """Messages whose sender stopped between handing them to the SMTP server and
+    its reply: the server had the whole message, so they were not sent again,
+    but nobody saw the server accept them."""
+    from baton.platform.outbox import MAIL_UNCONFIRMED, SentMail
+
+    return list(
+        session.scalars(
+            sa.select(SentMail)
+            .where(
+                SentMail.tenant_id == org_id,
+                SentMail.status == MAIL_UNCONFIRMED,
+                SentMail.claimed_at >= utcnow() - timedelta(days=days),
+            )
+            .order_by(SentMail.claimed_at.desc())
+            .limit(100)
+        )
+    )
+
+
 # --- each morning: tell admins what failed ---------------------------------------------
 
 

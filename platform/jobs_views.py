@@ -11,7 +11,12 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from baton.platform.auth import identity, require
 from baton.platform.errors import Conflict, NotFound
 from baton.platform.forms import EmptyForm
-from baton.platform.job_failures import failed_jobs, register_entity, retry_failed
+from baton.platform.job_failures import (
+    failed_jobs,
+    register_entity,
+    retry_failed,
+    unconfirmed_mail,
+)
 from baton.platform.tasks import BackgroundTask, get_task
 from baton.platform.web import dbs
 
@@ -56,6 +61,7 @@ def failed():
     return render_template(
         "jobs/failed.html",
         failures=failed_jobs(dbs(), identity().organisation.id),
+        unconfirmed=unconfirmed_mail(dbs(), identity().organisation.id),
         tasks=_recent_tasks(),
         action_form=EmptyForm(),
     )

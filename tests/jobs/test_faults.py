@@ -135,6 +135,9 @@ def test_a_worker_killed_mid_mail_delivers_it_exactly_once(
     # The killed attempt counts: one attempt that died, one that finished.
     assert row.attempts == 2
     assert ledger_status(app, row.id) == ("unconfirmed" if stop_at == "data" else "sent")
+    # Admins see a message that went out without the server's reply being seen.
+    page = admin_client(app, world).get("/organisation/jobs").text
+    assert (invitee in page) == (stop_at == "data")
     done = [e for e in processes.events(second) if e.get("event") == "job_done"]
     assert {
         "outbox_id": str(row.id),
