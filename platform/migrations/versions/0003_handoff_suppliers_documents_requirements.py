@@ -252,15 +252,15 @@ def upgrade() -> None:
         # it must not read it, whatever else the policies allow.
         op.execute(
             "CREATE POLICY provider_no_drafts ON requirements AS RESTRICTIVE"
-            " USING (baton_org_kind() IS DISTINCT FROM 'provider' OR status <> 'draft')"
+            " USING ((SELECT baton_org_kind()) IS DISTINCT FROM 'provider' OR status <> 'draft')"
         )
         # Uploads waiting for an import job: the client only, never a provider.
         op.execute("ALTER TABLE requirement_imports ENABLE ROW LEVEL SECURITY")
         op.execute("ALTER TABLE requirement_imports FORCE ROW LEVEL SECURITY")
         op.execute(
             "CREATE POLICY tenant_isolation ON requirement_imports"
-            " USING (baton_org_kind() = 'client' AND tenant_id = baton_org_id())"
-            " WITH CHECK (baton_org_kind() = 'client' AND tenant_id = baton_org_id())"
+            " USING ((SELECT baton_org_kind()) = 'client' AND tenant_id = (SELECT baton_org_id()))"
+            " WITH CHECK ((SELECT baton_org_kind()) = 'client' AND tenant_id = (SELECT baton_org_id()))"
         )
         if rls.role_exists(rls.SERVICE_ROLE):
             op.execute(
