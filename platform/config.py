@@ -23,8 +23,10 @@ def _instance_secret(instance: Path) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Created with mode 0600 from the start: never readable by others, even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -135,6 +137,13 @@ def load_settings(overrides: dict | None = None) -> Settings:
             )
         if database_url.startswith("sqlite"):
             raise ConfigError("BATON_ENV=production needs a PostgreSQL DATABASE_URL, not SQLite.")
+        if not os.environ.get("SERVICE_DATABASE_URL", "").strip():
+            # Without it jobs and operator commands would connect as the app
+            # role, see no tenant rows under RLS and silently do nothing.
+            raise ConfigError(
+                "BATON_ENV=production needs SERVICE_DATABASE_URL (the baton_service role that "
+                "jobs, the relay and operator commands use); refusing to start."
+            )
 
     if not database_url:
         instance.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,9 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 def enabled(app: Flask) -> bool:
     settings = app.config["BATON_SETTINGS"]
-    if settings.production:
+    # Only where mail is written to files (no SMTP): a deployment that forgot
+    # BATON_ENV=production but sends real mail still never shows it here.
+    if settings.production or settings.smtp_host:
         return False
     flag = os.environ.get("BATON_DEV_PAGES", "").strip().lower()
     if flag in ("0", "false", "no"):

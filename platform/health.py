@@ -32,6 +32,8 @@ def readyz():
     try:
         checks["outbox"] = {"ok": True, **_outbox_state()}
     except Exception as exc:
+        # The service role's connection or the schema is broken: jobs cannot run.
+        ok = False
         checks["outbox"] = {"ok": False, "error": type(exc).__name__}
     if settings.redis_url:
         try:

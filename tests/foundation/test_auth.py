@@ -412,6 +412,7 @@ def test_cookie_settings_per_environment(monkeypatch, tmp_path):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_settings({"instance_path": tmp_path})
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("SERVICE_DATABASE_URL", "postgresql://baton_service@db.internal/baton")
     production = load_settings({"instance_path": tmp_path}).flask_config()
     for prefix in ("SESSION", "REMEMBER"):
         assert production[f"{prefix}_COOKIE_SECURE"] is True

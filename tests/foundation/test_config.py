@@ -68,10 +68,19 @@ def test_production_refuses_sqlite(clean_env, tmp_path):
         create_app()
 
 
+def test_production_without_the_service_role_refuses_to_start(clean_env):
+    clean_env.setenv("BATON_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "s" * 48)
+    clean_env.setenv("DATABASE_URL", PG_URL)
+    with pytest.raises(ConfigError, match="SERVICE_DATABASE_URL"):
+        create_app()
+
+
 def test_production_with_both_starts_with_secure_cookies(clean_env, tmp_path):
     clean_env.setenv("BATON_ENV", "production")
     clean_env.setenv("SECRET_KEY", "s" * 48)
     clean_env.setenv("DATABASE_URL", PG_URL)
+    clean_env.setenv("SERVICE_DATABASE_URL", PG_URL.replace("baton_app", "baton_service"))
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
