@@ -18,12 +18,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Sequence
 
 import redis
 import structlog
 from flask import Flask
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 
 from baton.workers.queues import QUEUE_NAMES
 
@@ -99,7 +101,10 @@ def run_worker(
 
     settings = app.config["BATON_SETTINGS"]
     if not settings.redis_url:
-        run_embedded(app, burst=burst, cron=cron)
+        try:
+            run_embedded(app, burst=burst, cron=cron)
+        finally:
+            ctx.pop()
         return
     stop = threading.Event()
     interval = _env_float("BATON_RELAY_INTERVAL", 1.0)
@@ -112,19 +117,24 @@ def run_worker(
     backoff = 1.0
     try:
         while not stop.is_set():
-            if burst and relay:
-                _relay_pass()
-            connection = _worker_connection(settings.redis_url)
-            worker = BatonWorker(
-                [Queue(name, connection=connection) for name in queues],
-                connection=connection,
-                maintenance_interval=int(_env_float("BATON_WORKER_MAINTENANCE_INTERVAL", 60)),
-            )
+            worker = None
+            started = time.monotonic()
             try:
+                if burst and relay:
+                    _relay_pass()
+                connection = _worker_connection(settings.redis_url)
+                worker = BatonWorker(
+                    [Queue(name, connection=connection) for name in queues],
+                    connection=connection,
+                    maintenance_interval=int(_env_float("BATON_WORKER_MAINTENANCE_INTERVAL", 60)),
+                )
                 worked = worker.work(burst=burst, with_scheduler=True, logging_level=rq_level)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                worked = False
                 log.warning("worker_redis_unavailable", error=str(exc)[:300], retry_in=backoff)
+            except StopRequested:
+                break
+            except Exception as exc:  # a bug or an outage RQ did not expect: start over
+                log.exception("worker_error", error=str(exc)[:300], retry_in=backoff)
             else:
                 if worker._shutdown_requested_date is not None or worker._stop_requested:
                     break
@@ -133,6 +143,10 @@ def run_worker(
                         break
                     continue
                 log.warning("worker_loop_ended", retry_in=backoff)
+            if worker is not None and worker._shutdown_requested_date is not None:
+                break
+            if time.monotonic() - started > 60:
+                backoff = 1.0  # it ran fine for a while: this is a new outage
             _install_stop_handlers(stop)
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)

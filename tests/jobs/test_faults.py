@@ -371,3 +371,51 @@ def test_two_relay_passes_in_flight_claim_disjoint_rows(jobs_urls, redis_url, tm
             second.close()
     queued = [j.decode() for j in connection.lrange("rq:queue:high", 0, -1)]
     assert sorted(queued) == sorted(str(i) for i in ids)
+
+
+def test_the_relay_backs_off_while_redis_is_down_then_carries_on(jobs_urls, tmp_path, web, caplog):
+    import threading
+
+    from baton.workers.relay import RelayLoop
+
+    port = free_port()
+    app = web.make(f"redis://127.0.0.1:{port}/0")
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        row = emit(session, "tenants.send_invitation", {"invitation_id": str(uuid.uuid4())})
+        session.commit()
+        session.close()
+
+    # The app's logging setup replaced the root handlers; listen again.
+    import logging
+
+    logging.getLogger().addHandler(caplog.handler)
+    loop = RelayLoop(interval=0.05)
+
+    def run():
+        with app.app_context():
+            loop.run()
+
+    def events(name):
+        return [
+            r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event") == name
+        ]
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    redis = RedisServer()
+    try:
+        wait_for(lambda: len(events("relay_unavailable")) >= 3, what="failed relay passes")
+        waits = [e["retry_in"] for e in events("relay_unavailable")[:3]]
+        assert waits == sorted(waits) and waits[0] < waits[2]  # it backs off
+        assert outbox_rows(app, id=row.id)[0].status == PENDING  # the outbox keeps the work
+
+        redis.port = port
+        redis.start()
+        wait_for(lambda: outbox_rows(app, id=row.id)[0].status == ENQUEUED, what="the relay")
+        assert events("relay_recovered")
+    finally:
+        loop.stop.set()
+        thread.join(10)
+        redis.stop()
+        logging.getLogger().removeHandler(caplog.handler)

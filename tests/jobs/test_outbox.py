@@ -251,3 +251,42 @@ def test_the_ledger_keeps_a_message_from_going_out_twice(app, status):
             )
     assert outcome == "duplicate"
     assert len(_mail_files(app)) == before
+
+
+def test_baton_worker_without_redis_runs_the_outbox_in_its_own_process(tmp_path):
+    """BATON_INLINE_JOBS=0 leaves the rows to `baton worker`, which needs no Redis."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from baton.platform.app import create_app
+    from baton.platform.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+    upgrade(url)
+    app = create_app({"instance_path": tmp_path, "database_url": url, "service_database_url": url})
+    with app.app_context():
+        session = _service(app)
+        try:
+            from baton.platform.notify import notify
+
+            row = notify(session, key="worker-test", subject="Hello", to=["a@example.com"])
+            session.commit()
+        finally:
+            session.close()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SMTP_HOST")}
+    env.update(DATABASE_URL=url, BATON_INSTANCE_PATH=str(tmp_path), BATON_ENV="test")
+    baton = str(Path(sys.executable).with_name("baton"))
+    done = subprocess.run(
+        [baton, "worker", "--burst"], env=env, timeout=60, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with app.app_context():
+        session = _service(app)
+        try:
+            assert session.get(OutboxMessage, row.id).status == DONE
+        finally:
+            session.close()
+    assert len(_mails_to(app, "a@example.com")) == 1
+    app.extensions["baton.db"].dispose()

@@ -170,3 +170,24 @@ def test_the_nightly_verification_emails_operators_about_a_broken_chain(app, wor
     assert len(alerts) == 1
     assert f"Acme {world.suffix}" in alerts[0]
     assert row.status == "done"
+
+
+@pytest.mark.redis
+def test_only_one_worker_at_a_time_ticks_the_cron_scheduler(pg_app, redis_url):
+    from redis import Redis
+
+    from baton.workers.cron import LEADER_KEY, CronLeader
+
+    connection = Redis.from_url(redis_url.rsplit("/", 1)[0] + "/9")
+    connection.flushdb()
+    first, second = CronLeader(connection), CronLeader(connection)
+    second.identity = first.identity + "-other"
+    assert first._lead() and first._lead()  # renews its own lease
+    assert not second._lead()
+    first.resign()
+    assert second._lead()
+    assert connection.get(LEADER_KEY).decode() == second.identity
+    assert connection.ttl(LEADER_KEY) > 0  # a dead leader's lease runs out by itself
+    names = sorted(job.name for job in second.scheduler.get_jobs())
+    assert names == sorted(s.name for s in SCHEDULES)
+    connection.flushdb()
