@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.orm import Session
 
 from baton.platform import audit
@@ -20,6 +21,8 @@ from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, NotFound
 from baton.platform.jobs import job, registry
 from baton.platform.outbox import FAILED, PENDING, OutboxMessage
+
+log = structlog.get_logger("baton.jobs")
 
 # entity type -> (label, function(entity_id) -> URL or None); features register theirs.
 entity_kinds: dict[str, tuple[str, Callable[[str], str | None] | None]] = {}
@@ -136,6 +139,12 @@ def retry_failed(session: Session, outbox_id: uuid.UUID, org_id: uuid.UUID | Non
             ),
         )
     session.info.setdefault("outbox_ids", []).append(row.id)
+    log.info(
+        "job_retry_requested",
+        outbox_id=str(row.id),
+        job=row.job,
+        tenant_id=str(row.tenant_id) if row.tenant_id else None,
+    )
     return row
 
 

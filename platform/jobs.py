@@ -277,8 +277,9 @@ def claim_pending(
     return list(session.scalars(stmt))
 
 
-def drain_inline(ids: list[uuid.UUID] | None = None) -> int:
-    """Embedded mode: run due pending rows in this process (the given ones, or all)."""
+def drain_inline(ids: list[uuid.UUID] | None = None, retries_only: bool = False) -> int:
+    """Embedded mode: run due pending rows in this process (the given ones, or all;
+    ``retries_only``: those waiting for another attempt)."""
     session = db.new_service_session(SERVICE_CONTEXT)
     try:
         now = utcnow()
@@ -288,6 +289,8 @@ def drain_inline(ids: list[uuid.UUID] | None = None) -> int:
         )
         if ids:
             stmt = stmt.where(OutboxMessage.id.in_(ids))
+        if retries_only:
+            stmt = stmt.where(OutboxMessage.attempts > 0).limit(20)
         pending = list(session.scalars(stmt.order_by(OutboxMessage.created_at)))
     finally:
         session.close()
@@ -314,6 +317,8 @@ def dispatch(outbox_ids: list[uuid.UUID]) -> None:
         relay_after_commit(outbox_ids)
     elif os.environ.get("BATON_INLINE_JOBS", "1").strip().lower() not in ("0", "false", "no"):
         drain_inline(outbox_ids)
+        # Earlier failed attempts whose pause is over go along with them.
+        drain_inline(retries_only=True)
 
 
 def mark_enqueued(session: Session, message: OutboxMessage) -> None:

@@ -290,3 +290,28 @@ def test_baton_worker_without_redis_runs_the_outbox_in_its_own_process(tmp_path)
             session.close()
     assert len(_mails_to(app, "a@example.com")) == 1
     app.extensions["baton.db"].dispose()
+
+
+def test_in_the_embedded_mode_a_due_retry_runs_after_the_next_request(app, world, monkeypatch):
+    monkeypatch.setenv("BATON_JOB_RETRY_INTERVALS", "0")
+    _flaky_broken["on"] = True
+    widget = f"R-{world.suffix}"
+    with app.app_context():
+        session = _service(app)
+        try:
+            row = emit(session, "tests.flaky", {"widget": widget}, tenant_id=world.orgs["acme"])
+            session.commit()
+        finally:
+            session.close()
+        drain_inline([row.id])
+    assert _row_for(app, "tests.flaky", widget=widget).status == PENDING
+    _flaky_broken["on"] = False
+
+    admin = app.test_client()
+    login(admin, world.email("acme_admin"))
+    admin.post(
+        "/organisation/members/invite",
+        data={"email": f"next.{world.suffix}@example.com", "role": "viewer"},
+    )
+    done = _row_for(app, "tests.flaky", widget=widget)
+    assert (done.status, done.attempts) == (DONE, 2)
