@@ -315,3 +315,39 @@ def test_in_the_embedded_mode_a_due_retry_runs_after_the_next_request(app, world
     )
     done = _row_for(app, "tests.flaky", widget=widget)
     assert (done.status, done.attempts) == (DONE, 2)
+
+
+def test_a_notification_reaches_each_user_once_however_often_it_is_emitted(app, world):
+    from baton.platform.notify import notify
+    from baton.tenants.models import User
+
+    with app.app_context():
+        session = _service(app)
+        try:
+            sourcing = session.scalar(
+                sa.select(User).where(User.email == world.email("acme_sourcing"))
+            )
+            for _ in range(2):
+                notify(
+                    session,
+                    key=f"handoff-returned:{world.suffix}",
+                    subject="REQ-7 was returned",
+                    lines=["North returned it: the drawing revision is missing."],
+                    action=("Open the requirement", "https://baton.example/r/7"),
+                    user_ids=[sourcing.id],
+                    to=[f"extra.{world.suffix}@example.com"],
+                    tenant_id=world.orgs["acme"],
+                    entity=("requirement", "7"),
+                )
+            ids = session.info.pop("outbox_ids")
+            session.commit()
+        finally:
+            session.close()
+        drain_inline(ids)
+    assert len(ids) == 1
+    (mail_file,) = _mails_to(app, world.email("acme_sourcing"))
+    text = mail_file.read_text()
+    assert "REQ-7 was returned" in text and "drawing revision is missing" in text
+    assert len(_mails_to(app, f"extra.{world.suffix}@example.com")) == 1
+    row = _row_for(app, "platform.notify")
+    assert (row.entity_type, row.entity_id) == ("requirement", "7")

@@ -191,3 +191,53 @@ def test_only_one_worker_at_a_time_ticks_the_cron_scheduler(pg_app, redis_url):
     names = sorted(job.name for job in second.scheduler.get_jobs())
     assert names == sorted(s.name for s in SCHEDULES)
     connection.flushdb()
+
+
+def test_the_morning_digest_tells_admins_what_failed_yesterday(app, world):
+    from baton.platform.db import utcnow
+    from baton.platform.outbox import FAILED
+
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            session.add(
+                OutboxMessage(
+                    id=uuid.uuid4(),
+                    tenant_id=world.orgs["acme"],
+                    job="tenants.send_invitation",
+                    payload={},
+                    status=FAILED,
+                    attempts=5,
+                    finished_at=utcnow(),
+                    last_error="SMTPRecipientsRefused: 550 no such mailbox",
+                    entity_type="invitation",
+                    entity_id="abc",
+                )
+            )
+            from baton.platform.outbox import emit
+
+            row = emit(
+                session,
+                "platform.failed_jobs_digest",
+                {"tenant_id": str(world.orgs["acme"]), "local_date": f"2040-01-{world.suffix}"},
+                tenant_id=world.orgs["acme"],
+            )
+            session.commit()
+        finally:
+            session.close()
+        drain_inline([row.id])
+        folder = app.config["BATON_SETTINGS"].instance_path / "mail"
+        digests = [
+            p.read_text()
+            for p in folder.glob("*.eml")
+            if "background job(s) failed" in p.read_text()
+            and f"To: {world.email('acme_admin')}" in p.read_text()
+        ]
+        others = [
+            p for p in folder.glob("*.eml")
+            if "background job(s) failed" in p.read_text()
+            and f"To: {world.email('acme_sourcing')}" in p.read_text()
+        ]  # fmt: skip
+    assert len(digests) == 1 and "550 no such mailbox" in digests[0]
+    assert "/organisation/jobs" in digests[0]
+    assert others == []  # admins only
