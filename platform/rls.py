@@ -77,7 +77,7 @@ def once_per_statement(expression: str) -> str:
     each once per statement (an InitPlan) instead of once per row. Inline, the
     ``baton.tenant_ids`` text is parsed into a uuid[] for every row tested: a
     provider with 200 clients paid ~90 µs a row, 0.8 s for a 9,000-row count
-    in its queue (bench/queue.py); as subqueries the same count takes ~20 ms."""
+    in its queue (bench/queue_page.py); as subqueries the same count takes ~20 ms."""
     return (
         expression.replace("ANY(baton_tenant_ids())", "ANY((SELECT baton_tenant_ids())::uuid[])")
         .replace("baton_org_id()", "(SELECT baton_org_id())")

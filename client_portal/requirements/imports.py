@@ -27,6 +27,7 @@ from baton.client_portal.documents.models import Document, DocumentRevision
 from baton.client_portal.requirements import services
 from baton.client_portal.requirements.models import PRIORITIES, Requirement, RequirementImport
 from baton.client_portal.suppliers.models import INCOTERMS, Supplier
+from baton.platform import audit
 from baton.platform.db import db, set_context, utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.outbox import emit
@@ -42,6 +43,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_REPORTED_ERRORS = 1000
 PROGRESS_EVERY = 250
+WRITE_BATCH = 200
 
 # column: (meaning, example) — the order of the template file.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -578,6 +580,9 @@ def import_table(
     first_by_provider: dict[uuid.UUID, Requirement] = {}
     count_by_provider: dict[uuid.UUID, int] = {}
     next_report = PROGRESS_EVERY
+    # Rows are flushed in batches (multi-row INSERTs) and audited after each
+    # batch, rather than a round trip per requirement for each table.
+    events: list[dict] = []
     for item in checked:
         req = services._write_draft(
             session,
@@ -587,7 +592,10 @@ def import_table(
             None,
             action="requirement.imported",
             extra_changes={"import_task": [None, str(task_id)]} if task_id else None,
+            audit_later=events,
         )
+        if submit or len(events) >= WRITE_BATCH:
+            _flush_and_audit(session, events)
         result.lines += len(item.lines)
         if submit:
             services.submit(session, client_id, user_id, req.id, notify=task_id is None, req=req)
@@ -598,6 +606,7 @@ def import_table(
         if progress and result.lines >= next_report:
             progress(total + result.lines, total * 2, "Writing requirements")
             next_report = result.lines + PROGRESS_EVERY
+    _flush_and_audit(session, events)
     if task_id is not None:
         # One summary email per provider instead of one per requirement.
         for provider_id, req in first_by_provider.items():
@@ -613,6 +622,15 @@ def import_table(
                 tenant_id=client_id,
             )
     return result
+
+
+def _flush_and_audit(session: Session, events: list[dict]) -> None:
+    if not events:
+        return
+    session.flush()
+    for event in events:
+        audit.record(session, **event)
+    events.clear()
 
 
 # --- starting and running it in the background ---------------------------------------------

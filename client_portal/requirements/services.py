@@ -164,11 +164,9 @@ def active_engagements(session: Session, client_id: uuid.UUID) -> list[Engagemen
 def supplier_of(session: Session, req: Requirement) -> Supplier | None:
     if req.supplier_id is None:
         return None
-    return session.scalar(
-        sa.select(Supplier).where(
-            Supplier.tenant_id == req.tenant_id, Supplier.id == req.supplier_id
-        )
-    )
+    # By primary key, so a supplier already in the session costs no query.
+    supplier = session.get(Supplier, req.supplier_id)
+    return supplier if supplier is not None and supplier.tenant_id == req.tenant_id else None
 
 
 def snapshots_of(session: Session, req: Requirement) -> list[HandoffSnapshot]:
@@ -538,12 +536,16 @@ def _write_draft(
     *,
     action: str | None = None,
     extra_changes: dict | None = None,
+    audit_later: list[dict] | None = None,
 ) -> Requirement:
+    """Write a checked draft and audit it; with ``audit_later`` the audit event is
+    appended there for the caller to record once a whole batch is flushed."""
     before = _describe(session, existing) if existing is not None else {}
     req = existing
     if req is None:
+        # Empty collections set up front: reading them later needs no query.
         req = Requirement(
-            id=uuid.uuid4(), tenant_id=client_id, status="draft", created_by_id=user_id
+            id=uuid.uuid4(), tenant_id=client_id, status="draft", created_by_id=user_id, lines=[]
         )
         session.add(req)
     for name, value in checked.header.items():
@@ -555,20 +557,23 @@ def _write_draft(
     )
     req.ready = readiness.check(live_facts(req, checked.supplier), today()).ready
     req.updated_at = utcnow()
-    session.flush()
     changes = audit.diff(before, _describe(session, req))
     if extra_changes:
         changes.update(extra_changes)
-    audit.record(
-        session,
-        tenant_id=client_id,
+    event = {
+        "tenant_id": client_id,
         # A draft is the client's own business; once handed over, the provider sees edits too.
-        provider_id=req.provider_id if req.submitted_at is not None else None,
-        action=action or ("requirement.created" if existing is None else "requirement.updated"),
-        entity_type="requirement",
-        entity_id=req.id,
-        changes=changes,
-    )
+        "provider_id": req.provider_id if req.submitted_at is not None else None,
+        "action": action or ("requirement.created" if existing is None else "requirement.updated"),
+        "entity_type": "requirement",
+        "entity_id": req.id,
+        "changes": changes,
+    }
+    if audit_later is not None:
+        audit_later.append(event)
+        return req
+    session.flush()
+    audit.record(session, **event)
     return req
 
 
@@ -593,6 +598,7 @@ def _replace_lines(session: Session, req: Requirement, checked: _Checked) -> Non
                 tenant_id=req.tenant_id,
                 provider_id=req.provider_id,
                 requirement_id=req.id,
+                specs=[],
             )
             req.lines.append(line)
         line.line_no = n
@@ -683,24 +689,23 @@ def _freeze(
 ) -> HandoffSnapshot:
     supplier = supplier_of(session, req)
     wanted = [s.revision_id for line in req.lines for s in line.specs]
-    known = spec_revisions(session, req.tenant_id, wanted)
+    known = spec_revisions(session, req.tenant_id, wanted) if wanted else {}
     specs_by_line = {
         line.id: [spec_info(*known[s.revision_id]) for s in line.specs if s.revision_id in known]
         for line in req.lines
     }
-    previous = session.scalar(
-        sa.select(sa.func.max(HandoffSnapshot.version)).where(
-            HandoffSnapshot.tenant_id == req.tenant_id, HandoffSnapshot.requirement_id == req.id
-        )
-    )
-    version = (previous or 0) + 1
-    names = dict(
-        session.execute(
-            sa.select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_([req.tenant_id, req.provider_id])
+    previous = None
+    if req.current_snapshot_id is not None:  # never submitted: no snapshot to follow
+        previous = session.scalar(
+            sa.select(sa.func.max(HandoffSnapshot.version)).where(
+                HandoffSnapshot.tenant_id == req.tenant_id,
+                HandoffSnapshot.requirement_id == req.id,
             )
-        ).all()
-    )
+        )
+    version = (previous or 0) + 1
+    # By primary key: repeated submissions (an import) find these in the session.
+    orgs = [session.get(Organisation, i) for i in (req.tenant_id, req.provider_id)]
+    names = {org.id: org.name for org in orgs if org is not None}
     user = session.get(User, user_id) if user_id else None
     payload = snapshot.build_payload(
         requirement=req,
