@@ -121,7 +121,6 @@ def read_queue(
     with_due_today: bool = True,
 ) -> QueuePage:
     filters.check()
-    _custom_plans(session)
     client_ids = engaged_client_ids(session, provider.id)
     if filters.client_id is not None:
         # A client the provider is not engaged with simply has nothing in the queue.
@@ -161,20 +160,6 @@ def read_queue(
     rows = _decorate(session, found)
     due = due_today(session, provider, client_ids) if with_due_today else []
     return QueuePage(rows, filters.page, has_next, due)
-
-
-def _custom_plans(session: Session) -> None:
-    """Plan the queue's statements for their actual values, for this transaction.
-
-    A provider's queue filters by the list of its clients, bound as one
-    parameter per client (here and in the tenant scoping of every query).
-    After a few executions psycopg prepares the statement and PostgreSQL may
-    switch to a generic plan, which rebuilds that 200-element list for every
-    row it tests: the due-today count went from 15 ms to 50 ms that way
-    (bench/queue_page.py). Custom plans fold the list into a hashed constant.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _decorate(session: Session, found: list[Requirement]) -> list[QueueRow]:
@@ -222,7 +207,6 @@ def due_today(
 ) -> list[DueToday]:
     """Per client, how many requirements fall due today on the provider's clock."""
     if client_ids is None:
-        _custom_plans(session)
         client_ids = engaged_client_ids(session, provider.id)
     if not client_ids:
         return []
