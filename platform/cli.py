@@ -164,12 +164,12 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo():
-        """Create the demo organisations and logins (idempotent)."""
-        from baton.platform.demo import print_logins, seed
+        """Create the demo organisations, logins and handoff data (idempotent)."""
+        from baton.platform.demo import OUTCOME_TEXT, print_logins, seed
 
         with acting_as(SYSTEM):
-            created = seed()
-        click.echo("Demo data created." if created else "Demo data already present; kept as is.")
+            outcome = seed()
+        click.echo(OUTCOME_TEXT[outcome])
         print_logins()
 
     # Background work (worker, relay, failed jobs) lives with the workers.
