@@ -28,6 +28,10 @@ STATUS_LABELS = {
     "cancelled": "Cancelled",
 }
 
+# List filters that stand for several statuses: where the work is, as the client sees it.
+STATUS_GROUPS = {"with_provider": ("submitted", "in_review")}
+GROUP_LABELS = {"with_provider": "With the provider (submitted or in review)"}
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -66,6 +70,11 @@ def allowed(action: str, status: str) -> bool:
 def actions_for(status: str, side: str) -> list[str]:
     """What the given side may do next, for buttons and API hints."""
     return [t.action for t in TRANSITIONS.values() if t.side == side and status in t.sources]
+
+
+def statuses_for(key: str) -> tuple[str, ...]:
+    """The statuses a list filter means: a group's members, or the one status."""
+    return STATUS_GROUPS.get(key, (key,))
 
 
 def label(status: str) -> str:

@@ -141,7 +141,8 @@ def parse(values: dict[str, Any]) -> dict[str, Any]:
 @require(kind="client")
 def index():
     status = request.args.get("status") or None
-    status = status if status in states.STATUS_LABELS else None
+    known = status in states.STATUS_LABELS or status in states.STATUS_GROUPS
+    status = status if known else None
     q = (request.args.get("q") or "").strip() or None
     try:
         page = max(1, int(request.args.get("page", "1")))
@@ -156,6 +157,7 @@ def index():
         status=status,
         q=q,
         labels=states.STATUS_LABELS,
+        groups=states.GROUP_LABELS,
         providers=_provider_names(),
         can_write=identity().role in WRITERS,
     )

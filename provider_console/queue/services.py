@@ -31,6 +31,8 @@ SORTS = {
 }
 # Waiting on the provider: what counts against its handoff-to-release clock today.
 ON_PROVIDER_CLOCK = ("submitted", "in_review", "accepted")
+# On the provider's clock and due today (in its time zone), or already past due.
+DUE_FILTERS = {"today": "Due today", "overdue": "Overdue"}
 
 
 @dataclass
@@ -42,6 +44,7 @@ class QueueFilters:
     need_by_from: date | None = None
     need_by_to: date | None = None
     readiness: str | None = None  # "ready" or "not_ready"
+    due: str | None = None  # "today" or "overdue"
     sort: str = "sla"
     page: int = 1
 
@@ -53,6 +56,8 @@ class QueueFilters:
             errors["priority"] = f"Choose one of {', '.join(PRIORITIES)}."
         if self.readiness and self.readiness not in ("ready", "not_ready"):
             errors["readiness"] = "Choose ready or not_ready."
+        if self.due and self.due not in DUE_FILTERS:
+            errors["due"] = f"Choose one of {', '.join(DUE_FILTERS)}."
         if self.sort not in SORTS:
             errors["sort"] = f"Sort by one of {', '.join(SORTS)}."
         if self.buyer and self.buyer not in ("me", "none"):
@@ -149,6 +154,13 @@ def read_queue(
         stmt = stmt.where(Requirement.ready.is_(True))
     elif filters.readiness == "not_ready":
         stmt = stmt.where(Requirement.ready.is_(False))
+    if filters.due:
+        stmt = stmt.where(Requirement.status.in_(ON_PROVIDER_CLOCK))
+        if filters.due == "today":
+            start, end = day_bounds(provider.timezone)
+            stmt = stmt.where(Requirement.sla_due_at >= start, Requirement.sla_due_at < end)
+        else:
+            stmt = stmt.where(Requirement.sla_due_at < utcnow())
     stmt = (
         stmt.order_by(*_sort_keys(filters.sort))
         .limit(page_size + 1)

@@ -57,6 +57,7 @@ def _filters_from(args) -> tuple[services.QueueFilters, dict[str, str]]:
         need_by_from=date_arg("need_by_from"),
         need_by_to=date_arg("need_by_to"),
         readiness=(args.get("readiness") or None),
+        due=(args.get("due") or None),
         sort=(args.get("sort") or "sla"),
         page=page,
     )
@@ -90,6 +91,7 @@ def index():
         statuses=QUEUE_STATUSES,
         priorities=PRIORITIES,
         sorts=services.SORTS,
+        due_filters=services.DUE_FILTERS,
         labels=states.STATUS_LABELS,
         args=args,
         can_act=ident.role in ACTORS,
