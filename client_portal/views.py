@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from baton.client_portal import dashboard
+from baton.client_portal.requirements.views import WRITERS
 from baton.platform.auth import identity, require
 from baton.platform.web import dbs
 from baton.tenants import services
@@ -15,8 +17,12 @@ bp = Blueprint("client", __name__, template_folder="templates", url_prefix="/cli
 @require(kind="client")
 def home():
     ident = identity()
+    session = dbs()
     return render_template(
         "client/home.html",
-        engagements=services.engagements_of(dbs(), ident.organisation),
-        member_count=len(services.list_members(dbs(), ident.organisation.id)),
+        home=dashboard.client_home(session, ident.organisation.id),
+        engagements=services.engagements_of(session, ident.organisation),
+        member_count=len(services.list_members(session, ident.organisation.id)),
+        can_write=ident.role in WRITERS,
+        warning_days=dashboard.EXPIRY_WARNING_DAYS,
     )

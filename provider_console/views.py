@@ -4,20 +4,34 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from baton.client_portal.requirements import states
 from baton.platform.auth import identity, require
 from baton.platform.web import dbs
+from baton.provider_console import dashboard
 from baton.tenants import services
 
 bp = Blueprint("provider", __name__, template_folder="templates", url_prefix="/provider")
+
+# Who works the queue: claims, reviews, accepts and returns.
+ACTORS = ("admin", "buyer")
 
 
 @bp.get("/")
 @require(kind="provider")
 def home():
     ident = identity()
-    engagements = services.engagements_of(dbs(), ident.organisation)
+    session = dbs()
+    can_claim = ident.role in ACTORS
+    engagements = services.engagements_of(session, ident.organisation)
     return render_template(
         "provider/home.html",
-        active=[e for e in engagements if e.status == "active"],
+        home=dashboard.provider_home(
+            session,
+            ident.organisation,
+            ident.user.id if ident.user else None,
+            can_claim=can_claim,
+        ),
+        can_claim=can_claim,
+        labels=states.STATUS_LABELS,
         inactive=[e for e in engagements if e.status != "active"],
     )
