@@ -110,12 +110,11 @@ def append_only(table: str) -> None:
             END $$;
             """
         )
+        # Per statement, not per row: an UPDATE or DELETE that matches no row
+        # (say, run by the owner without a tenant context) is refused too,
+        # instead of quietly reporting zero rows.
         op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
-            " FOR EACH ROW EXECUTE FUNCTION baton_refuse_change()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}"
             " FOR EACH STATEMENT EXECUTE FUNCTION baton_refuse_change()"
         )
     else:
