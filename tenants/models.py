@@ -50,6 +50,8 @@ class User(IdMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     is_operator: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
+    # At most one reset email per window, so nobody can flood a mailbox with them.
+    password_reset_sent_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 

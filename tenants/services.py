@@ -37,6 +37,7 @@ from baton.tenants.models import (
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INVITATION_DAYS = 7
 THROTTLE_WINDOW = timedelta(minutes=15)
+RESET_EMAIL_INTERVAL = timedelta(minutes=5)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
@@ -437,8 +438,13 @@ def record_login_failure(session: Session, email: str, address: str) -> None:
 def request_password_reset(session: Session, email: str) -> None:
     """Always succeeds from the caller's view, so it does not reveal accounts."""
     user = find_user(session, email)
-    if user is not None and user.is_active:
-        emit(session, "tenants.send_password_reset", {"user_id": str(user.id)})
+    if user is None or not user.is_active:
+        return
+    now = utcnow()
+    if user.password_reset_sent_at and now - user.password_reset_sent_at < RESET_EMAIL_INTERVAL:
+        return
+    user.password_reset_sent_at = now
+    emit(session, "tenants.send_password_reset", {"user_id": str(user.id)})
 
 
 def reset_fingerprint(user: User) -> str:

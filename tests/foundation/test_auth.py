@@ -326,6 +326,17 @@ def test_password_reset_link_works_once(app, world):
     login(app.test_client(), address, "brand-new-secret")
 
 
+def test_repeated_reset_requests_send_one_email(app, world):
+    address = world.email("acme_sourcing")
+    client = app.test_client()
+    for _ in range(4):
+        response = client.post("/password/forgot", data={"email": address})
+        # The answer never changes, so it reveals nothing about the account.
+        assert response.status_code == 302
+    # mail_to asserts exactly one: the mailbox is not flooded.
+    assert link_in(mail_to(app, address, "Reset"), "password/reset")
+
+
 # --- membership and organisation switching --------------------------------------------------
 
 

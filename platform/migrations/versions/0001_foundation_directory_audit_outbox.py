@@ -97,6 +97,7 @@ def upgrade() -> None:
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('is_operator', sa.Boolean(), nullable=False),
     sa.Column('last_login_at', baton.platform.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('password_reset_sent_at', baton.platform.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', baton.platform.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
