@@ -262,6 +262,39 @@ def spec_info(doc: Document, rev: DocumentRevision) -> dict:
     }
 
 
+def spec_for_provider(
+    session: Session, provider_id: uuid.UUID, requirement_id: uuid.UUID, revision_id: uuid.UUID
+) -> DocumentRevision:
+    """A specification revision handed off with this requirement, and no other of the
+    client's documents; the provider's download of it is recorded in the client's log."""
+    req = get_for_provider(session, provider_id, requirement_id)
+    attached = {
+        spec["revision_id"]
+        for snap in snapshots_of(session, req)
+        for line in snap.payload["lines"]
+        for spec in line["specs"]
+    }
+    if str(revision_id) not in attached:
+        raise NotFound("No such specification on this requirement.")
+    revision = session.scalar(
+        sa.select(DocumentRevision).where(
+            DocumentRevision.tenant_id == req.tenant_id, DocumentRevision.id == revision_id
+        )
+    )
+    if revision is None:
+        raise NotFound("No such specification on this requirement.")
+    audit.record(
+        session,
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        action="document.downloaded",
+        entity_type="document_revision",
+        entity_id=revision.id,
+        changes={"requirement": [None, req.client_reference]},
+    )
+    return revision
+
+
 # --- readiness -------------------------------------------------------------------------
 
 

@@ -14,14 +14,13 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from baton.client_portal.documents.downloads import revision_response
-from baton.client_portal.documents.models import DocumentRevision
 from baton.client_portal.requirements import services as requirements
 from baton.client_portal.requirements import snapshot, states
 from baton.client_portal.requirements.models import RETURN_REASONS
 from baton.client_portal.requirements.readiness import Readiness
 from baton.platform import audit
 from baton.platform.auth import identity, require
-from baton.platform.errors import NotFound, ServiceError, ValidationFailed
+from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.web import dbs
 from baton.tenants.models import Organisation, User
 
@@ -207,30 +206,5 @@ def snapshot_view(requirement_id: uuid.UUID, snapshot_id: uuid.UUID):
 @require(kind="provider")
 def download_spec(requirement_id: uuid.UUID, revision_id: uuid.UUID):
     """A specification the client attached to this handoff, and no other document."""
-    session = dbs()
-    req = requirements.get_for_provider(session, _provider_id(), requirement_id)
-    attached = {
-        spec["revision_id"]
-        for snap in requirements.snapshots_of(session, req)
-        for line in snap.payload["lines"]
-        for spec in line["specs"]
-    }
-    if str(revision_id) not in attached:
-        raise NotFound("No such specification on this requirement.")
-    revision = session.scalar(
-        sa.select(DocumentRevision).where(
-            DocumentRevision.tenant_id == req.tenant_id, DocumentRevision.id == revision_id
-        )
-    )
-    if revision is None:
-        raise NotFound("No such specification on this requirement.")
-    audit.record(
-        session,
-        tenant_id=req.tenant_id,
-        provider_id=req.provider_id,
-        action="document.downloaded",
-        entity_type="document_revision",
-        entity_id=revision.id,
-        changes={"requirement": [None, req.client_reference]},
-    )
+    revision = requirements.spec_for_provider(dbs(), _provider_id(), requirement_id, revision_id)
     return revision_response(revision)
