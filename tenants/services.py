@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -153,6 +154,14 @@ def create_user(
 
 def find_user(session: Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def user_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Display names for the people a page mentions, in one query."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return dict(session.execute(sa.select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
 def add_member(session: Session, org: Organisation, user: User, role: str) -> Membership:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from baton.client_portal.documents import services
@@ -19,6 +18,7 @@ from baton.platform import storage
 from baton.platform.auth import identity, require
 from baton.platform.errors import ValidationFailed
 from baton.platform.web import dbs
+from baton.tenants.services import user_names
 
 bp = Blueprint("client_documents", __name__, url_prefix="/client/documents")
 
@@ -36,15 +36,6 @@ def _user_id() -> uuid.UUID | None:
 
 def _max_bytes() -> int:
     return current_app.config["BATON_SETTINGS"].max_upload_bytes
-
-
-def uploader_names(ids) -> dict:
-    from baton.tenants.models import User
-
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return dict(dbs().execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 @bp.get("/")
@@ -116,7 +107,7 @@ def _detail_page(document_id: uuid.UUID, form: RevisionForm | None = None, error
         "client/documents/detail.html",
         document=document,
         revisions=revisions,
-        names=uploader_names(r.uploaded_by_id for r in revisions),
+        names=user_names(dbs(), (r.uploaded_by_id for r in revisions)),
         labels=services.KIND_LABELS,
         form=form or RevisionForm(formdata=None),
         errors=errors,

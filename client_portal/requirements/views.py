@@ -25,7 +25,7 @@ from baton.platform.auth import identity, require
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.forms import EmptyForm
 from baton.platform.web import dbs
-from baton.tenants.models import User
+from baton.tenants.services import user_names
 
 bp = Blueprint("client_requirements", __name__, url_prefix="/client/requirements")
 
@@ -245,7 +245,7 @@ def detail(requirement_id: uuid.UUID):
     else:
         result = services.live_readiness(session, req)
     reviews = services.reviews_of(session, req)
-    people = _names({r.reviewer_id for r in reviews} | {req.created_by_id})
+    people = user_names(session, {r.reviewer_id for r in reviews} | {req.created_by_id})
     specs = services.spec_revisions(
         session, req.tenant_id, [s.revision_id for line in req.lines for s in line.specs]
     )
@@ -272,15 +272,6 @@ def detail(requirement_id: uuid.UUID):
         form=EmptyForm(),
         today=services.today(),
     )
-
-
-def _names(ids) -> dict:
-    import sqlalchemy as sa
-
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return dict(dbs().execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 @bp.route("/<uuid:requirement_id>/edit", methods=["GET", "POST"])

@@ -21,7 +21,8 @@ from baton.client_portal.requirements.services import engaged_client_ids, provid
 from baton.client_portal.suppliers.models import Supplier
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
-from baton.tenants.models import Organisation, User
+from baton.tenants.models import Organisation
+from baton.tenants.services import user_names
 
 PAGE_SIZE = 50
 SORTS = {
@@ -185,12 +186,7 @@ def _decorate(session: Session, found: list[Requirement]) -> list[QueueRow]:
             )
         ).all()
     )
-    buyer_ids = {r.assigned_buyer_id for r in found if r.assigned_buyer_id}
-    buyers = (
-        dict(session.execute(sa.select(User.id, User.name).where(User.id.in_(buyer_ids))).all())
-        if buyer_ids
-        else {}
-    )
+    buyers = user_names(session, (r.assigned_buyer_id for r in found))
     supplier_keys = {(r.tenant_id, r.supplier_id) for r in found if r.supplier_id}
     suppliers = {}
     if supplier_keys:

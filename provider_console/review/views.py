@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from baton.client_portal.documents.downloads import revision_response
@@ -22,7 +21,8 @@ from baton.platform import audit
 from baton.platform.auth import identity, require
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.web import dbs
-from baton.tenants.models import Organisation, User
+from baton.tenants.models import Organisation
+from baton.tenants.services import user_names
 
 bp = Blueprint("provider_review", __name__, url_prefix="/provider/requirements")
 
@@ -74,7 +74,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
     supplier = requirements.supplier_of(session, req)
     result = requirements.snapshot_readiness(session, req, snap)
     reviews = requirements.reviews_of(session, req)
-    people = _names({r.reviewer_id for r in reviews} | {req.assigned_buyer_id})
+    people = user_names(session, {r.reviewer_id for r in reviews} | {req.assigned_buyer_id})
     fields = snapshot.flatten(snap.payload)
     field_choices = [("", "The requirement as a whole"), ("lines", "The lines")]
     field_choices += [(path, snapshot.field_label(path)) for path in fields]
@@ -109,13 +109,6 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         ),
         me=_user_id(),
     ), status
-
-
-def _names(ids) -> dict:
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return dict(dbs().execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 @bp.get("/<uuid:requirement_id>")
