@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.client_portal.requirements.models import QUEUE_STATUSES, Requirement
-from baton.client_portal.requirements.services import engaged_client_ids, provider_visible
+from baton.client_portal.requirements.services import provider_visible
 from baton.platform.db import utcnow
 from baton.provider_console.queue import services as queue
 from baton.tenants.models import Organisation
+from baton.tenants.services import engaged_client_ids
 
 LIST_SIZE = 8
 

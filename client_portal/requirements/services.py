@@ -35,6 +35,7 @@ from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baton.platform.outbox import emit
 from baton.tenants.models import Engagement, Membership, Organisation, User
+from baton.tenants.services import engaged_client_ids
 
 MAX_LINES = 500
 NOTIFY_JOB = "requirements.notify"
@@ -81,16 +82,6 @@ def get_for_client(
     if req is None:
         raise NotFound("No such requirement.")
     return req
-
-
-def engaged_client_ids(session: Session, provider_id: uuid.UUID) -> set[uuid.UUID]:
-    return set(
-        session.scalars(
-            sa.select(Engagement.client_id).where(
-                Engagement.provider_id == provider_id, Engagement.status == "active"
-            )
-        )
-    )
 
 
 def provider_visible(provider_id: uuid.UUID, client_ids: set[uuid.UUID]) -> list:

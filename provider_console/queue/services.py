@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.client_portal.requirements.models import PRIORITIES, QUEUE_STATUSES, Requirement
-from baton.client_portal.requirements.services import engaged_client_ids, provider_visible
+from baton.client_portal.requirements.services import provider_visible
 from baton.client_portal.suppliers.models import Supplier
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
 from baton.tenants.models import Organisation
-from baton.tenants.services import user_names
+from baton.tenants.services import engaged_client_ids, user_names
 
 PAGE_SIZE = 50
 SORTS = {
