@@ -29,6 +29,14 @@ How a feature uses it (the supplier CSV import, say)::
 The body gets its own session in the tenant's context and commits the work
 with its progress at each checkpoint, so the page shows rows done as they
 commit and a retry after a crash resumes after the last checkpoint.
+
+Work that must land all or nothing (check the whole file, then write it in
+one transaction) uses ``task_job(..., atomic=True)``: the body gets an
+``AtomicProgress`` whose ``report(done, total, phase)`` is written in a short
+transaction of its own, so the page moves while the work's transaction is
+still open; the work and the final state commit together when the body
+returns. A body that refuses its input calls ``progress.fail(errors)`` and
+returns: the task ends failed with those errors instead of succeeded.
 """
 
 from __future__ import annotations
@@ -108,8 +116,13 @@ def start_task(
     provider_id: uuid.UUID | None = None,
     created_by_id: uuid.UUID | None = None,
     total: int = 0,
+    result: dict[str, Any] | None = None,
 ) -> BackgroundTask:
-    """Create the task and emit its job in the caller's transaction."""
+    """Create the task and emit its job in the caller's transaction.
+
+    ``result`` is what the page shows before the job starts (a phase, say);
+    the job's own result is merged into it when it finishes.
+    """
     from baton.platform.outbox import emit
 
     task = BackgroundTask(
@@ -123,7 +136,7 @@ def start_task(
         total=total,
         done=0,
         errors=[],
-        result={},
+        result=dict(result or {}),
         created_by_id=created_by_id,
     )
     session.add(task)
@@ -147,6 +160,10 @@ def get_task(session: Session, task_id: uuid.UUID) -> BackgroundTask:
     return task
 
 
+def _without_retrying(result: dict | None) -> dict:
+    return {k: v for k, v in (result or {}).items() if k != "retrying"}
+
+
 class Progress:
     """Progress of one running task, committed with the work at checkpoints."""
 
@@ -154,6 +171,7 @@ class Progress:
         self.task = task
         self.batch = batch
         self.every = every
+        self.failed = False
         self._since = 0
         self._last = time.monotonic()
 
@@ -169,6 +187,12 @@ class Progress:
         if len(self.task.errors) < MAX_ERRORS:
             self.task.errors = [*self.task.errors, {"row": row, "message": message[:500]}]
 
+    def fail(self, errors: list[dict]) -> None:
+        """The task will end failed with these errors once the body returns
+        (a refused file, say); whatever the body wrote commits with it."""
+        self.failed = True
+        self.task.errors = [*self.task.errors, *errors]
+
     def advance(self, session: Session, rows: int = 1) -> None:
         self.task.done += rows
         self._since += rows
@@ -180,6 +204,118 @@ class Progress:
         session.commit()
         self._since = 0
         self._last = time.monotonic()
+
+    def finish(self, result: dict | None) -> None:
+        """The body returned: the final state, committed with its last work."""
+        task = self.task
+        task.status = FAILED if self.failed else SUCCEEDED
+        task.finished_at = utcnow()
+        task.result = _without_retrying(task.result) | (result or {})
+        if task.total < task.done:
+            task.total = task.done
+
+
+class AtomicProgress:
+    """Progress of a task whose work commits once, when the body returns.
+
+    The work's transaction stays open until then, so progress cannot ride on
+    it as ``Progress.checkpoint`` does: ``report`` writes done/total/phase to
+    the task row in a short transaction of its own, which the polling page
+    sees at once. The work's session never touches the row until the end, or
+    its row lock would block these writes. SQLite allows one writer and the
+    work's snapshot would go stale, so there (the embedded mode, where the job
+    runs in the request anyway) only the final state is written.
+    """
+
+    def __init__(
+        self,
+        task: BackgroundTask,
+        ctx: TenantContext,
+        *,
+        out_of_band: bool = True,
+        batch: int = 100,
+        every: float = 1.0,
+    ) -> None:
+        self.task = task
+        self.ctx = ctx
+        self.out_of_band = out_of_band
+        self.batch = batch
+        self.every = every
+        self.failed = False
+        self.total = task.total
+        self.phase: str | None = (task.result or {}).get("phase")
+        self.errors: list[dict] = []
+        self._done = task.done
+        self._since = 0
+        self._last = time.monotonic()
+
+    @property
+    def done(self) -> int:
+        return self._done
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+
+    def error(self, row: int | None, message: str) -> None:
+        """A problem with one row, listed when the task has finished."""
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"row": row, "message": message[:500]})
+
+    def fail(self, errors: list[dict]) -> None:
+        """The task will end failed with these errors once the body returns."""
+        self.failed = True
+        self.errors.extend(errors)
+
+    def advance(self, session: Session | None = None, rows: int = 1) -> None:
+        self._done += rows
+        self._since += rows
+        if self._since >= self.batch or time.monotonic() - self._last >= self.every:
+            self.checkpoint(session)
+
+    def checkpoint(self, session: Session | None = None) -> None:
+        """Show the progress so far; the work itself stays uncommitted."""
+        self.report()
+
+    def report(
+        self, done: int | None = None, total: int | None = None, phase: str | None = None
+    ) -> None:
+        """Write done/total (and what is happening now) for the page to poll."""
+        if done is not None:
+            self._done = done
+        if total is not None:
+            self.total = total
+        if phase is not None:
+            self.phase = phase
+        self._since = 0
+        self._last = time.monotonic()
+        if not self.out_of_band:
+            return
+        session = db.new_session(self.ctx)
+        try:
+            task = session.get(BackgroundTask, self.task.id)
+            if task is not None and task.status not in FINISHED:
+                task.total = self.total
+                task.done = min(self._done, self.total) if self.total else self._done
+                if self.phase is not None:
+                    task.result = dict(task.result or {}) | {"phase": self.phase}
+                session.commit()
+        finally:
+            session.close()
+
+    def finish(self, result: dict | None) -> None:
+        """The body returned: the final state, committed with all of its work."""
+        task = self.task
+        if self.out_of_band:
+            # Reload what the reports committed, so every final value is written.
+            Session.object_session(task).refresh(task)
+        task.status = FAILED if self.failed else SUCCEEDED
+        task.finished_at = utcnow()
+        total = max(self.total, self._done)
+        task.total = total
+        task.done = self._done if self.failed else total
+        task.errors = [*task.errors, *self.errors]
+        phase = {"phase": self.phase} if self.phase is not None else {}
+        task.result = _without_retrying(task.result) | phase | (result or {})
 
 
 def _task_context(task: BackgroundTask) -> TenantContext:
@@ -203,7 +339,7 @@ def _mark_failed(session: Session, payload: dict, error: str, final: bool) -> No
         task.status = FAILED
         task.finished_at = utcnow()
         task.errors = [*task.errors, {"row": None, "message": error}]
-        task.result = {k: v for k, v in task.result.items() if k != "retrying"}
+        task.result = _without_retrying(task.result)
     else:
         task.status = QUEUED
         task.result = task.result | {"retrying": error}
@@ -217,16 +353,22 @@ def task_job(
     *,
     label: str | None = None,
     batch: int = 100,
+    atomic: bool = False,
+    on_failure: Callable[[Session, dict, str, bool], None] | None = None,
 ):
     """Register a job body ``(session, payload, progress) -> result dict | None``.
 
     The task is marked running when the body starts, succeeded with its result
-    when it returns, and failed with the error (on the task's page) when the
-    job's last attempt fails.
+    (merged into the one it started with) when it returns, or failed if it
+    called ``progress.fail``; failed with the error (on the task's page) when
+    the job's last attempt fails, after which ``on_failure`` runs too, in the
+    same transaction (to clean up, or to say more to the user). ``atomic``:
+    the body's work commits once, when it returns, and its ``AtomicProgress``
+    is shown out of band meanwhile; otherwise it commits at each checkpoint.
     """
     from baton.platform.jobs import job
 
-    def decorate(func: Callable[[Session, dict, Progress], dict | None]):
+    def decorate(func: Callable[[Session, dict, Any], dict | None]):
         def run(_outbox_session: Session, payload: dict) -> None:
             task_id = uuid.UUID(payload["task_id"])
             service = db.new_service_session(SERVICE_CONTEXT)
@@ -243,19 +385,25 @@ def task_job(
                 task.status = RUNNING
                 task.started_at = task.started_at or utcnow()
                 session.commit()
-                progress = Progress(task, batch=batch)
+                progress: Progress | AtomicProgress
+                if atomic:
+                    sqlite = session.get_bind().dialect.name == "sqlite"
+                    progress = AtomicProgress(task, ctx, out_of_band=not sqlite, batch=batch)
+                else:
+                    progress = Progress(task, batch=batch)
                 result = func(session, payload, progress)
-                task.status = SUCCEEDED
-                task.finished_at = utcnow()
-                task.result = {k: v for k, v in (result or {}).items()}
-                if task.total < task.done:
-                    task.total = task.done
+                progress.finish(result)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
             finally:
                 session.close()
+
+        def failed(session: Session, payload: dict, error: str, final: bool) -> None:
+            _mark_failed(session, payload, error, final)
+            if on_failure is not None:
+                on_failure(session, payload, error, final)
 
         run.__name__ = func.__name__
         run.__doc__ = func.__doc__
@@ -266,7 +414,7 @@ def task_job(
             timeout=timeout,
             label=label,
             entity=lambda p: ("background_task", p["task_id"]),
-            on_failure=_mark_failed,
+            on_failure=failed,
         )(run)
         return func
 

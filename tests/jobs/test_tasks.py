@@ -3,12 +3,20 @@ finished, and a failure that says so where the user looks."""
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
-from baton.platform.db import db
+from baton.platform.db import db, utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.outbox import FAILED, OutboxMessage
-from baton.platform.tasks import BackgroundTask, Progress, start_task, task_job
+from baton.platform.tasks import (
+    AtomicProgress,
+    BackgroundTask,
+    Progress,
+    start_task,
+    task_job,
+)
 from baton.platform.tenancy import SERVICE_CONTEXT
 from tests.support.world import login
 
@@ -48,7 +56,58 @@ def _import_broken(session, payload, progress: Progress):
     raise RuntimeError("the file is not a CSV: line 1 has 1 column")
 
 
-def _start(app, world, job, payload, label):
+seen_out_of_band: list[tuple[int, int, str | None, int]] = []
+
+
+def _work_rows(session, tenant_id) -> int:
+    """The rows an atomic body writes (tasks labelled 'work', for want of a table of its own)."""
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(BackgroundTask)
+        .where(BackgroundTask.kind == "work", BackgroundTask.tenant_id == tenant_id)
+    )
+
+
+@task_job("tests.import_atomic", label="Atomic import", max_retries=1, atomic=True)
+def _import_atomic(session, payload, progress: AtomicProgress):
+    rows = payload["rows"]
+    task = progress.task
+    problems = [{"row": n, "message": "must be positive"} for n, v in enumerate(rows, 1) if v < 0]
+    progress.report(0, len(rows), "Checking the file")
+    if problems:
+        progress.fail(problems)
+        return {"phase": "Rejected"}
+    for number, _value in enumerate(rows, start=1):
+        session.add(
+            BackgroundTask(
+                id=uuid.uuid4(),
+                created_at=utcnow(),
+                tenant_id=task.tenant_id,
+                kind="work",
+                label=f"row {number}",
+            )
+        )
+        session.flush()
+        if number % 5 == 0:
+            progress.report(number, phase="Writing")
+            # What a polling page would read now, from another connection.
+            other = db.new_service_session(SERVICE_CONTEXT)
+            try:
+                seen = other.get(BackgroundTask, task.id)
+                seen_out_of_band.append(
+                    (
+                        seen.done,
+                        seen.total,
+                        seen.result.get("phase"),
+                        _work_rows(other, task.tenant_id),
+                    )
+                )
+            finally:
+                other.close()
+    return {"imported": len(rows)}
+
+
+def _start(app, world, job, payload, label, **extra):
     with app.app_context():
         session = db.new_service_session(SERVICE_CONTEXT)
         try:
@@ -59,6 +118,7 @@ def _start(app, world, job, payload, label):
                 job=job,
                 payload=payload,
                 tenant_id=world.orgs["acme"],
+                **extra,
             )
             ids = session.info.pop("outbox_ids")
             session.commit()
@@ -128,3 +188,49 @@ def test_another_organisation_cannot_poll_the_task(app, world):
         login(client, world.email(outsider))
         assert client.get(f"/organisation/tasks/{task_id}.json").status_code == 404
         assert client.get(f"/organisation/tasks/{task_id}").status_code == 404
+
+
+def test_atomic_progress_is_visible_before_the_work_commits(pg_app, pg_world):
+    seen_out_of_band.clear()
+    task_id = _start(
+        pg_app,
+        pg_world,
+        "tests.import_atomic",
+        {"rows": [1] * 10},
+        "Atomic.csv",
+        result={"phase": "Waiting to start", "rows": 10},
+    )
+
+    # Done and phase were committed on their own while the work was not.
+    assert seen_out_of_band == [(5, 10, "Writing", 0), (10, 10, "Writing", 0)]
+    client = pg_app.test_client()
+    login(client, pg_world.email("acme_sourcing"))
+    body = client.get(f"/organisation/tasks/{task_id}.json").get_json()
+    assert body["status"] == "succeeded" and (body["done"], body["total"]) == (10, 10)
+    assert body["result"] == {"phase": "Writing", "rows": 10, "imported": 10}
+    with pg_app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            assert _work_rows(session, pg_world.orgs["acme"]) == 10
+        finally:
+            session.close()
+
+
+def test_an_atomic_task_that_refuses_its_input_fails_with_the_errors(app, world):
+    task_id = _start(app, world, "tests.import_atomic", {"rows": [1, -1, 2, -3]}, "Bad.csv")
+
+    client = app.test_client()
+    login(client, world.email("acme_sourcing"))
+    body = client.get(f"/organisation/tasks/{task_id}.json").get_json()
+    assert body["status"] == "failed" and body["result"] == {"phase": "Rejected"}
+    assert [e["row"] for e in body["errors"]] == [2, 4]
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            assert _work_rows(session, world.orgs["acme"]) == 0
+            message = session.scalar(
+                sa.select(OutboxMessage).where(OutboxMessage.entity_id == str(task_id))
+            )
+            assert message.status == "done"  # refused input is an outcome, not a crash
+        finally:
+            session.close()
