@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from baton.platform import audit
 from baton.platform.db import utcnow
@@ -212,6 +212,7 @@ def list_members(session: Session, org_id: uuid.UUID) -> list[Membership]:
         session.scalars(
             sa.select(Membership)
             .join(User)
+            .options(contains_eager(Membership.user))
             .where(Membership.organisation_id == org_id)
             .order_by(Membership.is_active.desc(), User.name)
         )
@@ -547,7 +548,10 @@ def engagements_of(session: Session, org: Organisation) -> list[Engagement]:
     column = Engagement.client_id if org.kind == "client" else Engagement.provider_id
     return list(
         session.scalars(
-            sa.select(Engagement).where(column == org.id).order_by(Engagement.created_at)
+            sa.select(Engagement)
+            .options(joinedload(Engagement.client), joinedload(Engagement.provider))
+            .where(column == org.id)
+            .order_by(Engagement.created_at)
         )
     )
 
@@ -607,6 +611,7 @@ def list_api_tokens(session: Session, org_id: uuid.UUID) -> list[ApiToken]:
     return list(
         session.scalars(
             sa.select(ApiToken)
+            .options(joinedload(ApiToken.created_by))
             .where(ApiToken.organisation_id == org_id)
             .order_by(ApiToken.created_at.desc())
         )
