@@ -30,6 +30,7 @@ from baton.client_portal.documents.filetypes import RefusedFile, clean_filename,
 from baton.client_portal.documents.models import Document, DocumentRevision
 from baton.platform import audit, storage
 from baton.platform.errors import NotFound, ValidationFailed
+from baton.platform.search import LIKE_ESCAPE, contains
 
 CLIENT_KINDS = ("specification", "drawing", "quote", "certificate", "other")
 KIND_LABELS = {
@@ -172,11 +173,11 @@ def list_documents(
     if kind:
         stmt = stmt.where(Document.kind == kind)
     if q:
-        pattern = "%" + q.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        pattern = contains(q)
         stmt = stmt.where(
             sa.or_(
-                Document.title.ilike(pattern, escape="!"),
-                Document.number.ilike(pattern, escape="!"),
+                Document.title.ilike(pattern, escape=LIKE_ESCAPE),
+                Document.number.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     return list(

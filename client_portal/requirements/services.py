@@ -34,6 +34,7 @@ from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baton.platform.outbox import emit
+from baton.platform.search import LIKE_ESCAPE, contains
 from baton.tenants.models import Engagement, Membership, Organisation, User
 from baton.tenants.services import engaged_client_ids
 
@@ -124,11 +125,11 @@ def list_for_client(
     if status:
         stmt = stmt.where(Requirement.status.in_(states.statuses_for(status)))
     if q:
-        pattern = "%" + q.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        pattern = contains(q)
         stmt = stmt.where(
             sa.or_(
-                Requirement.title.ilike(pattern, escape="!"),
-                Requirement.client_reference.ilike(pattern, escape="!"),
+                Requirement.title.ilike(pattern, escape=LIKE_ESCAPE),
+                Requirement.client_reference.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     page = max(1, page)

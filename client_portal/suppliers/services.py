@@ -25,6 +25,7 @@ from baton.client_portal.suppliers.models import INCOTERMS, QUALIFICATION_STATUS
 from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import NotFound, ValidationFailed
+from baton.platform.search import LIKE_ESCAPE, contains, escape_like
 
 FIELDS = (
     "name",
@@ -246,18 +247,14 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-
-
 def _filtered(tenant_id: uuid.UUID, filters: SupplierFilters, today: date) -> sa.Select:
     stmt = sa.select(Supplier).where(Supplier.tenant_id == tenant_id)
     if filters.q:
-        pattern = f"%{_escape_like(filters.q.strip())}%"
+        pattern = contains(filters.q)
         stmt = stmt.where(
             sa.or_(
-                Supplier.name.ilike(pattern, escape="!"),
-                Supplier.code.ilike(pattern, escape="!"),
+                Supplier.name.ilike(pattern, escape=LIKE_ESCAPE),
+                Supplier.code.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     if filters.status:
@@ -265,8 +262,10 @@ def _filtered(tenant_id: uuid.UUID, filters: SupplierFilters, today: date) -> sa
     if filters.category:
         # The JSON list's text holds each category as a JSON string; this matches on
         # PostgreSQL and SQLite alike without a JSON operator either lacks.
-        token = _escape_like(json.dumps(filters.category.strip()))
-        stmt = stmt.where(sa.cast(Supplier.categories, sa.Text).ilike(f"%{token}%", escape="!"))
+        token = escape_like(json.dumps(filters.category.strip()))
+        stmt = stmt.where(
+            sa.cast(Supplier.categories, sa.Text).ilike(f"%{token}%", escape=LIKE_ESCAPE)
+        )
     if filters.lapsed is True:
         stmt = stmt.where(Supplier.qualified_until < today)
     elif filters.lapsed is False:
