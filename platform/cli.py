@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 import click
 import sqlalchemy as sa
@@ -119,7 +118,7 @@ def register_cli(app: Flask) -> None:
                 s,
                 client=_org(s, client_ref),
                 provider=_org(s, provider_ref),
-                starts_on=starts_on.date() if starts_on else date.today(),
+                starts_on=starts_on.date() if starts_on else None,
             )
         )
         click.echo(f"{provider_ref} now works for {client_ref}.")
