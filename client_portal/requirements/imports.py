@@ -4,8 +4,8 @@ One row per requirement line; rows with the same ``client_reference`` make
 one requirement, whose header columns may be repeated on every row or given
 on the first only. The whole file is checked before anything is written, and
 every problem is reported by row and column. Small files are imported in the
-request; large ones by a background job that reports progress on a
-``BackgroundTask`` row the page polls.
+request; large ones by a platform task (``task_job(atomic=True)``) whose
+progress the page polls while the import's one transaction is still open.
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ from baton.client_portal.documents.models import Document, DocumentRevision
 from baton.client_portal.requirements import services
 from baton.client_portal.requirements.models import PRIORITIES, Requirement, RequirementImport
 from baton.client_portal.suppliers.models import INCOTERMS, Supplier
-from baton.platform import audit
-from baton.platform.db import db, set_context, utcnow
-from baton.platform.errors import ValidationFailed
+from baton.platform import audit, tasks
+from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.outbox import emit
 from baton.platform.request_context import Actor, acting_as
-from baton.platform.tasks import FAILED, RUNNING, SUCCEEDED, BackgroundTask
-from baton.platform.tenancy import SERVICE_CONTEXT, client_context
+from baton.platform.tasks import BackgroundTask
 from baton.tenants.models import Engagement, Organisation, User
 
 log = structlog.get_logger("baton.requirements.import")
@@ -44,6 +42,7 @@ MAX_ROWS = 50_000
 MAX_REPORTED_ERRORS = 1000
 PROGRESS_EVERY = 250
 WRITE_BATCH = 200
+CRASH_MESSAGE = "The import stopped because of an internal error; nothing was imported."
 
 # column: (meaning, example) — the order of the template file.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -646,91 +645,53 @@ def start_background(
     submit: bool,
     rows: int,
 ) -> BackgroundTask:
-    task = BackgroundTask(
-        id=uuid.uuid4(),
-        tenant_id=client_id,
-        provider_id=None,
-        kind=TASK_KIND,
-        label=f"Import of {filename[:150]}",
-        total=rows * 2,
-        done=0,
-        errors=[],
-        result={"phase": "Waiting to start", "rows": rows, "submit": submit},
-        created_by_id=user_id,
-    )
+    """Keep the upload and start the ``requirements.import`` task on it."""
     upload = RequirementImport(
         id=uuid.uuid4(),
         tenant_id=client_id,
-        task_id=task.id,
         filename=filename[:255],
         content=content,
         submit=submit,
         created_by_id=user_id,
     )
-    session.add_all([task, upload])
-    session.flush()
-    emit(
+    task = tasks.start_task(
         session,
-        "requirements.import",
-        {"task_id": str(task.id), "import_id": str(upload.id)},
+        kind=TASK_KIND,
+        label=f"Import of {filename[:150]}",
+        job="requirements.import",
+        payload={"import_id": str(upload.id)},
         tenant_id=client_id,
+        created_by_id=user_id,
+        # Checking the rows is the first half of the bar, writing them the second.
+        total=rows * 2,
+        result={"phase": "Waiting to start", "rows": rows, "submit": submit},
     )
+    upload.task_id = task.id
+    session.add(upload)
     return task
 
 
 def get_task(session: Session, client_id: uuid.UUID, task_id: uuid.UUID) -> BackgroundTask:
-    from baton.platform.errors import NotFound
-
-    task = session.scalar(
-        sa.select(BackgroundTask).where(
-            BackgroundTask.tenant_id == client_id,
-            BackgroundTask.provider_id.is_(None),
-            BackgroundTask.kind == TASK_KIND,
-            BackgroundTask.id == task_id,
-        )
-    )
-    if task is None:
+    """An import of this client; the platform's other tasks have their own page."""
+    task = tasks.get_task(session, task_id)
+    if task.kind != TASK_KIND or task.tenant_id != client_id or task.provider_id is not None:
         raise NotFound("No such import.")
     return task
 
 
-class _TaskProgress:
-    """Progress written in its own short transactions, so the page sees it while
-    the import's own transaction is still open. SQLite has one writer and the
-    job's snapshot would go stale, so there (the embedded mode, where the job
-    runs in the request anyway) only the final state is written."""
+def run_import_job(session: Session, payload: dict, progress: tasks.AtomicProgress) -> dict:
+    """The body of the ``requirements.import`` task, in the client's context.
 
-    def __init__(self, task_id: uuid.UUID, sqlite: bool) -> None:
-        self.task_id = task_id
-        self.sqlite = sqlite
-
-    def __call__(self, done: int, total: int, phase: str) -> None:
-        if self.sqlite:
-            return
-        session = db.new_service_session(SERVICE_CONTEXT)
-        try:
-            task = session.get(BackgroundTask, self.task_id)
-            if task is not None:
-                task.status = RUNNING
-                task.started_at = task.started_at or utcnow()
-                task.done = min(done, total)
-                task.total = total
-                task.result = dict(task.result or {}) | {"phase": phase}
-                session.commit()
-        finally:
-            session.close()
-
-
-def run_import_job(session: Session, payload: dict) -> None:
-    task_id = uuid.UUID(payload["task_id"])
-    task = session.get(BackgroundTask, task_id)
+    All or nothing: the whole file is checked, then written in the task's one
+    transaction; a refused file fails the task with its row errors.
+    """
+    task = progress.task
     upload = session.get(RequirementImport, uuid.UUID(payload["import_id"]))
-    if task is None or task.status in (SUCCEEDED, FAILED) or upload is None:
-        return  # already finished by an earlier delivery
+    if upload is None:
+        progress.fail([])  # never expected: the upload goes with the task's final state
+        return {"phase": "Failed", "crash": CRASH_MESSAGE}
     client_id, user_id = task.tenant_id, task.created_by_id
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    progress = _TaskProgress(task_id, sqlite)
-    progress(0, task.total or 1, "Reading the file")
+    progress.report(0, task.total or 1, "Reading the file")
     user = session.get(User, user_id) if user_id else None
     actor = (
         Actor("user", str(user_id), f"{user.email} (import)")
@@ -738,68 +699,48 @@ def run_import_job(session: Session, payload: dict) -> None:
         else Actor("system", None, "requirement import")
     )
     outcome: dict[str, Any]
-    errors: list[dict] = []
-    set_context(session, client_context(client_id, user_id))
-    try:
-        with acting_as(actor):
-            try:
-                table = read_table(upload.filename, upload.content)
-                total = len(table.rows)
-                result = import_table(
-                    session,
-                    client_id,
-                    user_id,
-                    table,
-                    submit=upload.submit,
-                    progress=progress,
-                    task_id=task_id,
-                )
-                outcome = {
-                    "phase": "Finished",
-                    "created": len(result.created),
-                    "submitted": result.submitted,
-                    "lines": result.lines,
-                    "rows": total,
-                }
-                status = SUCCEEDED
-            except ImportRejected as exc:
-                errors = [e.as_dict() for e in exc.rows[:MAX_REPORTED_ERRORS]]
-                outcome = {"phase": "Rejected", "error_count": len(exc.rows)}
-                status = FAILED
-        # A rejected file was refused before any write, so only the task changes.
-        task = session.get(BackgroundTask, task_id)
-        task.status = status
-        task.done = task.total if status == SUCCEEDED else task.done
-        task.errors = errors
-        task.result = dict(task.result or {}) | outcome
-        task.started_at = task.started_at or utcnow()
-        task.finished_at = utcnow()
-        session.delete(session.get(RequirementImport, upload.id))
-        log.info(
-            "requirements_import_finished",
-            task_id=str(task_id),
-            status=status,
-            **{k: v for k, v in outcome.items() if k != "phase"},
-        )
-    finally:
-        set_context(session, SERVICE_CONTEXT)
+    with acting_as(actor):
+        try:
+            table = read_table(upload.filename, upload.content)
+            result = import_table(
+                session,
+                client_id,
+                user_id,
+                table,
+                submit=upload.submit,
+                progress=progress.report,
+                task_id=task.id,
+            )
+            outcome = {
+                "phase": "Finished",
+                "created": len(result.created),
+                "submitted": result.submitted,
+                "lines": result.lines,
+                "rows": len(table.rows),
+            }
+        except ImportRejected as exc:
+            # Refused before any write, so only the task changes.
+            progress.fail([e.as_dict() for e in exc.rows[:MAX_REPORTED_ERRORS]])
+            outcome = {"phase": "Rejected", "error_count": len(exc.rows)}
+    session.delete(upload)
+    log.info(
+        "requirements_import_finished",
+        task_id=str(task.id),
+        status=tasks.FAILED if progress.failed else tasks.SUCCEEDED,
+        **{k: v for k, v in outcome.items() if k != "phase"},
+    )
+    return outcome
 
 
-def mark_failed(session: Session, payload: dict, error: str, final: bool) -> None:
-    """The job crashed (not a rejected file): tell the person who started it."""
+def import_failed(session: Session, payload: dict, error: str, final: bool) -> None:
+    """The job crashed (not a refused file) and the platform marked the task
+    failed: say that nothing was imported, and drop the upload."""
     if not final:
         return
     task = session.get(BackgroundTask, uuid.UUID(payload["task_id"]))
-    if task is None or task.status in (SUCCEEDED, FAILED):
+    if task is None or task.status != tasks.FAILED:
         return
-    task.status = FAILED
-    task.finished_at = utcnow()
-    task.result = dict(task.result or {}) | {
-        "phase": "Failed",
-        "crash": "The import stopped because of an internal error; nothing was imported.",
-    }
-    upload = session.scalar(
-        sa.select(RequirementImport).where(RequirementImport.task_id == task.id)
-    )
+    task.result = dict(task.result or {}) | {"phase": "Failed", "crash": CRASH_MESSAGE}
+    upload = session.get(RequirementImport, uuid.UUID(payload["import_id"]))
     if upload is not None:
         session.delete(upload)

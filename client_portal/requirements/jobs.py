@@ -21,6 +21,7 @@ from baton.client_portal.requirements.models import (
 )
 from baton.platform import mail
 from baton.platform.jobs import job
+from baton.platform.tasks import AtomicProgress, task_job
 from baton.tenants.models import Membership, Organisation, User
 
 # Who hears about what: the client's sourcing people, or the provider's buyers.
@@ -157,24 +158,22 @@ def notify(session: Session, payload: dict) -> None:
         )
 
 
-@job(
+def _import_failed(session: Session, payload: dict, error: str, final: bool) -> None:
+    from baton.client_portal.requirements.imports import import_failed
+
+    import_failed(session, payload, error, final)
+
+
+@task_job(
     "requirements.import",
     queue="low",
     max_retries=1,
     timeout=1800,
     label="Requirement import",
-    entity=lambda p: ("background_task", p["task_id"]),
-    on_failure=lambda session, payload, error, final: _import_failed(
-        session, payload, error, final
-    ),
+    atomic=True,
+    on_failure=_import_failed,
 )
-def run_import(session: Session, payload: dict) -> None:
+def run_import(session: Session, payload: dict, progress: AtomicProgress) -> dict:
     from baton.client_portal.requirements.imports import run_import_job
 
-    run_import_job(session, payload)
-
-
-def _import_failed(session: Session, payload: dict, error: str, final: bool) -> None:
-    from baton.client_portal.requirements.imports import mark_failed
-
-    mark_failed(session, payload, error, final)
+    return run_import_job(session, payload, progress)

@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from baton.client_portal.requirements import imports
 from baton.client_portal.requirements.models import Requirement, RequirementImport
-from baton.platform.tasks import BackgroundTask
+from baton.platform.tasks import AtomicProgress, BackgroundTask
 from tests.support import requirements as h
 from tests.support.world import login
 
@@ -277,6 +277,40 @@ def test_a_rejected_background_import_lists_its_problems(app, world, sourcing):
         app.config.pop("BATON_IMPORT_INLINE_ROWS")
 
 
+def test_a_background_import_that_crashes_says_nothing_was_imported(
+    app, world, sourcing, monkeypatch
+):
+    app.config["BATON_IMPORT_INLINE_ROWS"] = 1
+    h.make_supplier(app, world, code="BOLT")
+    original = imports._flush_and_audit
+
+    def crash_after_writing(session, events):
+        original(session, events)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(imports, "_flush_and_audit", crash_after_writing)
+    try:
+        rows = [header_row(f"C-{n}", "BOLT") | line_row(f"C-{n}", 1) for n in range(3)]
+        task_url = upload(sourcing, to_csv(rows)).headers["Location"]
+        progress = sourcing.get(task_url.rstrip("/") + "/progress").json
+        assert progress["status"] == "failed" and progress["error_count"] == 0
+        page = sourcing.get(task_url).text
+        assert "internal error; nothing was imported." in page
+        assert "problems found" not in page and "went away" not in page
+        assert h.count_requirements(app, world.orgs["acme"]) == 0
+        with h.service_session(app) as session:
+            assert (
+                session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(RequirementImport)
+                    .where(RequirementImport.tenant_id == world.orgs["acme"])
+                )
+                == 0
+            )
+    finally:
+        app.config.pop("BATON_IMPORT_INLINE_ROWS")
+
+
 def imports_task_id(url: str):
     import uuid
 
@@ -294,12 +328,12 @@ def test_progress_is_visible_while_the_import_is_still_running(pg_app, pg_world,
     rows = [header_row(f"P-{n:02d}", "BOLT") | line_row(f"P-{n:02d}", 1) for n in range(10)]
     monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
     seen: list[tuple[int, int, str, int]] = []
-    original = imports._TaskProgress.__call__
+    original = AtomicProgress.report
 
-    def watching(self, done, total, phase):
+    def watching(self, done=None, total=None, phase=None):
         original(self, done, total, phase)
         with h.service_session(app) as session:
-            task = session.get(BackgroundTask, self.task_id)
+            task = session.get(BackgroundTask, self.task.id)
             written = session.scalar(
                 sa.select(sa.func.count())
                 .select_from(Requirement)
@@ -307,7 +341,7 @@ def test_progress_is_visible_while_the_import_is_still_running(pg_app, pg_world,
             )
             seen.append((task.done, task.total, task.result["phase"], written))
 
-    monkeypatch.setattr(imports._TaskProgress, "__call__", watching)
+    monkeypatch.setattr(AtomicProgress, "report", watching)
     with h.as_client(app, world) as (session, uid):
         content = to_csv(rows)
         task = imports.start_background(
