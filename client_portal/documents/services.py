@@ -145,17 +145,6 @@ def revisions_of(
     )
 
 
-def latest_revision(
-    session: Session, tenant_id: uuid.UUID, document_id: uuid.UUID
-) -> DocumentRevision | None:
-    return session.scalar(
-        sa.select(DocumentRevision)
-        .where(DocumentRevision.tenant_id == tenant_id, DocumentRevision.document_id == document_id)
-        .order_by(DocumentRevision.revision_no.desc())
-        .limit(1)
-    )
-
-
 def list_documents(
     session: Session,
     tenant_id: uuid.UUID,

@@ -67,11 +67,6 @@ def allowed(action: str, status: str) -> bool:
     return transition is not None and status in transition.sources
 
 
-def actions_for(status: str, side: str) -> list[str]:
-    """What the given side may do next, for buttons and API hints."""
-    return [t.action for t in TRANSITIONS.values() if t.side == side and status in t.sources]
-
-
 def statuses_for(key: str) -> tuple[str, ...]:
     """The statuses a list filter means: a group's members, or the one status."""
     return STATUS_GROUPS.get(key, (key,))
