@@ -103,6 +103,21 @@ def failed_jobs(
     return [_describe(row) for row in session.scalars(stmt.limit(limit))]
 
 
+def _reopen_task(session: Session, row: OutboxMessage) -> None:
+    """A task whose job crashed was marked failed; the retry must find it open,
+    or the job would skip it as finished."""
+    if row.entity_type != "background_task" or not row.entity_id:
+        return
+    from baton.platform.tasks import FAILED as TASK_FAILED
+    from baton.platform.tasks import QUEUED, BackgroundTask
+
+    task = session.get(BackgroundTask, uuid.UUID(row.entity_id))
+    if task is not None and task.status == TASK_FAILED:
+        task.status = QUEUED
+        task.finished_at = None
+        task.errors = []
+
+
 def retry_failed(session: Session, outbox_id: uuid.UUID, org_id: uuid.UUID | None) -> OutboxMessage:
     """Put a failed row back to pending with fresh attempts; audited.
 
@@ -124,6 +139,7 @@ def retry_failed(session: Session, outbox_id: uuid.UUID, org_id: uuid.UUID | Non
     row.available_at = None
     row.enqueued_at = None
     row.finished_at = None
+    _reopen_task(session, row)
     chain = row.tenant_id or org_id
     if chain is not None:
         audit.record(

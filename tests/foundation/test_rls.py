@@ -179,9 +179,11 @@ def test_audit_events_are_append_only(pg_urls, pg_world):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(statement, (acme,))
     # Even a statement that matches no row (no tenant context) is refused, not a quiet 0.
-    with psycopg.connect(pg_urls.owner) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
-            conn.execute("DELETE FROM audit_events WHERE tenant_id = %s", (acme,))
+    with (
+        psycopg.connect(pg_urls.owner) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
+    ):
+        conn.execute("DELETE FROM audit_events WHERE tenant_id = %s", (acme,))
     with psycopg.connect(pg_urls.admin) as conn:
         actions = {
             r[0]

@@ -59,6 +59,20 @@ def _import_broken(session, payload, progress: Progress):
 seen_out_of_band: list[tuple[int, int, str | None, int]] = []
 
 
+_FLAKY_RUNS: list[int] = []
+
+
+@task_job("tests.import_flaky", label="Flaky import", max_retries=1)
+def _import_flaky(session, payload, progress: Progress):
+    """Crashes on its first run only, like a job that met a passing outage."""
+    _FLAKY_RUNS.append(1)
+    if len(_FLAKY_RUNS) == 1:
+        raise RuntimeError("the document store timed out")
+    progress.set_total(3)
+    progress.advance(session, 3)
+    return {"imported": 3}
+
+
 def _work_rows(session, tenant_id) -> int:
     """The rows an atomic body writes (tasks labelled 'work', for want of a table of its own)."""
     return session.scalar(
@@ -179,6 +193,26 @@ def test_a_failed_task_says_so_on_its_page_and_on_the_admins_jobs_page(app, worl
         finally:
             session.close()
     assert row.status == FAILED
+
+
+def test_an_admin_retry_of_a_crashed_task_runs_it_again_to_success(app, world):
+    _FLAKY_RUNS.clear()
+    task_id = _start(app, world, "tests.import_flaky", {}, "Flaky.csv")
+    client = app.test_client()
+    login(client, world.email("acme_admin"))
+    assert client.get(f"/organisation/tasks/{task_id}.json").get_json()["status"] == "failed"
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            outbox_id = session.scalar(
+                sa.select(OutboxMessage.id).where(OutboxMessage.entity_id == str(task_id))
+            )
+        finally:
+            session.close()
+    assert client.post(f"/organisation/jobs/{outbox_id}/retry").status_code == 302
+    body = client.get(f"/organisation/tasks/{task_id}.json").get_json()
+    assert body["status"] == "succeeded" and body["done"] == 3
+    assert len(_FLAKY_RUNS) == 2
 
 
 def test_another_organisation_cannot_poll_the_task(app, world):
