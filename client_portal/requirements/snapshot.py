@@ -14,9 +14,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from baton.client_portal.requirements import readiness
+
+if TYPE_CHECKING:
+    from baton.client_portal.requirements.models import Requirement, RequirementLine
+    from baton.client_portal.suppliers.models import Supplier
 
 SCHEMA_VERSION = 1
 HEADER_FIELDS = (
@@ -79,10 +83,10 @@ def digest(payload: dict) -> str:
 
 def build_payload(
     *,
-    requirement,
-    lines: list,
+    requirement: Requirement,
+    lines: list[RequirementLine],
     specs_by_line: dict[uuid.UUID, list[dict]],
-    supplier,
+    supplier: Supplier | None,
     client_name: str,
     provider_name: str,
     version: int,
@@ -134,7 +138,7 @@ def _parse_decimal(value: str | None) -> Decimal | None:
     return Decimal(value) if value not in (None, "") else None
 
 
-def facts(payload: dict, current_supplier=None) -> readiness.RequirementFacts:
+def facts(payload: dict, current_supplier: Supplier | None = None) -> readiness.RequirementFacts:
     """Readiness facts of a frozen packet. The supplier's qualification is read
     from today's supplier row when given: a lapse after submission still counts."""
     header = payload["requirement"]
@@ -171,7 +175,7 @@ def facts(payload: dict, current_supplier=None) -> readiness.RequirementFacts:
     )
 
 
-def supplier_facts(supplier) -> readiness.SupplierFacts:
+def supplier_facts(supplier: Supplier) -> readiness.SupplierFacts:
     return readiness.SupplierFacts(
         name=supplier.name,
         currency=supplier.currency,
