@@ -233,12 +233,21 @@ def chain_tenants(session: Session) -> list[uuid.UUID]:
 
 
 def events_for(
-    session: Session, entity_type: str, entity_id: uuid.UUID | str, limit: int = 200
+    session: Session,
+    tenant_id: uuid.UUID,
+    entity_type: str,
+    entity_id: uuid.UUID | str,
+    limit: int = 200,
 ) -> list[AuditEvent]:
+    """An entity's history in one tenant's chain, newest first."""
     return list(
         session.scalars(
             sa.select(AuditEvent)
-            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+            .where(
+                AuditEvent.tenant_id == tenant_id,
+                AuditEvent.entity_type == entity_type,
+                AuditEvent.entity_id == str(entity_id),
+            )
             .order_by(AuditEvent.created_at.desc(), AuditEvent.seq.desc())
             .limit(limit)
         )

@@ -400,4 +400,4 @@ def update_document(
 
 def history(session: Session, tenant_id: uuid.UUID, document_id: uuid.UUID) -> list:
     get_document(session, tenant_id, document_id)
-    return audit.events_for(session, "document", document_id)
+    return audit.events_for(session, tenant_id, "document", document_id)

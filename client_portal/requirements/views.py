@@ -261,7 +261,7 @@ def detail(requirement_id: uuid.UUID):
         open_return=services.open_return(session, req),
         people=people,
         specs=specs,
-        events=audit.events_for(session, "requirement", req.id),
+        events=audit.events_for(session, req.tenant_id, "requirement", req.id),
         labels=states.STATUS_LABELS,
         reason_labels=RETURN_REASONS,
         field_label=snapshot.field_label,

@@ -405,7 +405,7 @@ def _apply(session: Session, supplier: Supplier, data: Mapping[str, Any], action
 
 def history(session: Session, tenant_id: uuid.UUID, supplier_id: uuid.UUID) -> list:
     get_supplier(session, tenant_id, supplier_id)
-    return audit.events_for(session, "supplier", supplier_id)
+    return audit.events_for(session, tenant_id, "supplier", supplier_id)
 
 
 # --- CSV import -----------------------------------------------------------------

@@ -97,7 +97,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         field_choices=field_choices,
         field_label=snapshot.field_label,
         labels=states.STATUS_LABELS,
-        events=audit.events_for(session, "requirement", req.id),
+        events=audit.events_for(session, req.tenant_id, "requirement", req.id),
         can_act=can_act,
         can_accept=can_act and states.allowed("accept", req.status) and result.ready,
         can_return=can_act and states.allowed("return", req.status),
