@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 
 from baton.platform.auth import identity, require
-from baton.platform.errors import Conflict, NotFound
+from baton.platform.errors import Conflict
 from baton.platform.forms import EmptyForm
 from baton.platform.job_failures import (
     failed_jobs,
@@ -17,7 +16,7 @@ from baton.platform.job_failures import (
     retry_failed,
     unconfirmed_mail,
 )
-from baton.platform.tasks import BackgroundTask, get_task
+from baton.platform.tasks import BackgroundTask, own_task, recent_tasks
 from baton.platform.web import dbs
 
 bp = Blueprint("jobs", __name__, url_prefix="/organisation")
@@ -26,33 +25,8 @@ ADMIN = ("admin",)
 
 
 def _own_task(task_id: uuid.UUID) -> BackgroundTask:
-    """A task of the acting organisation; a provider does not see a client's own
-    tasks (say its supplier import), though both share the tenant."""
     ident = identity()
-    task = get_task(dbs(), task_id)
-    org_id = ident.organisation.id
-    mine = task.provider_id == org_id if ident.kind == "provider" else task.tenant_id == org_id
-    if not mine:
-        raise NotFound("task")
-    return task
-
-
-def _recent_tasks(limit: int = 20) -> list[BackgroundTask]:
-    ident = identity()
-    org_id = ident.organisation.id
-    mine = (
-        BackgroundTask.provider_id == org_id
-        if ident.kind == "provider"
-        else BackgroundTask.tenant_id == org_id
-    )
-    return list(
-        dbs().scalars(
-            sa.select(BackgroundTask)
-            .where(mine)
-            .order_by(BackgroundTask.created_at.desc())
-            .limit(limit)
-        )
-    )
+    return own_task(dbs(), ident.organisation.id, ident.kind, task_id)
 
 
 @bp.get("/jobs")
@@ -62,7 +36,7 @@ def failed():
         "jobs/failed.html",
         failures=failed_jobs(dbs(), identity().organisation.id),
         unconfirmed=unconfirmed_mail(dbs(), identity().organisation.id),
-        tasks=_recent_tasks(),
+        tasks=recent_tasks(dbs(), identity().organisation.id, identity().kind),
         action_form=EmptyForm(),
     )
 

@@ -160,6 +160,40 @@ def get_task(session: Session, task_id: uuid.UUID) -> BackgroundTask:
     return task
 
 
+def _started_by(org_id: uuid.UUID, org_kind: str):
+    """A provider sees the tasks carrying its provider_id, never a client's own
+    tasks (say its supplier import), though both share the tenant; a client
+    sees every task in its tenant."""
+    if org_kind == "provider":
+        return BackgroundTask.provider_id == org_id
+    return BackgroundTask.tenant_id == org_id
+
+
+def own_task(
+    session: Session, org_id: uuid.UUID, org_kind: str, task_id: uuid.UUID
+) -> BackgroundTask:
+    """A task the acting organisation started; any other is not found."""
+    task = session.scalar(
+        sa.select(BackgroundTask).where(BackgroundTask.id == task_id, _started_by(org_id, org_kind))
+    )
+    if task is None:
+        raise NotFound("task")
+    return task
+
+
+def recent_tasks(
+    session: Session, org_id: uuid.UUID, org_kind: str, limit: int = 20
+) -> list[BackgroundTask]:
+    return list(
+        session.scalars(
+            sa.select(BackgroundTask)
+            .where(_started_by(org_id, org_kind))
+            .order_by(BackgroundTask.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def _without_retrying(result: dict | None) -> dict:
     return {k: v for k, v in (result or {}).items() if k != "retrying"}
 

@@ -370,34 +370,6 @@ def _store_revision(
     return revision
 
 
-def update_document(
-    session: Session,
-    tenant_id: uuid.UUID,
-    document_id: uuid.UUID,
-    *,
-    title: str,
-) -> Document:
-    """Only the title is editable; kind and number identify the document."""
-    document = get_document(session, tenant_id, document_id)
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        raise ValidationFailed({"title": "A title is 1 to 200 characters."})
-    changes = audit.diff({"title": document.title}, {"title": title})
-    if changes:
-        document.title = title
-        session.flush([document])
-        audit.record(
-            session,
-            tenant_id=tenant_id,
-            provider_id=document.provider_id,
-            action="document.updated",
-            entity_type="document",
-            entity_id=document.id,
-            changes=changes,
-        )
-    return document
-
-
 def history(session: Session, tenant_id: uuid.UUID, document_id: uuid.UUID) -> list:
     get_document(session, tenant_id, document_id)
     return audit.events_for(session, tenant_id, "document", document_id)

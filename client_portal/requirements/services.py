@@ -31,7 +31,7 @@ from baton.client_portal.requirements.models import (
 )
 from baton.client_portal.suppliers.models import Supplier
 from baton.platform import audit
-from baton.platform.db import utcnow
+from baton.platform.db import utc_today, utcnow
 from baton.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baton.platform.outbox import emit
 from baton.platform.search import LIKE_ESCAPE, contains
@@ -62,10 +62,6 @@ LINE_FIELDS = ("item_code", "description", "quantity", "unit", "unit_price", "ne
 
 class NotReady(ValidationFailed):
     """Acceptance refused: the packet still has hard readiness failures."""
-
-
-def today() -> date:
-    return utcnow().date()
 
 
 # --- reading -------------------------------------------------------------------------
@@ -316,14 +312,16 @@ def live_facts(req: Requirement, supplier: Supplier | None) -> readiness.Require
 def live_readiness(
     session: Session, req: Requirement, on: date | None = None
 ) -> readiness.Readiness:
-    return readiness.check(live_facts(req, supplier_of(session, req)), on or today())
+    return readiness.check(live_facts(req, supplier_of(session, req)), on or utc_today())
 
 
 def snapshot_readiness(
     session: Session, req: Requirement, snap: HandoffSnapshot, on: date | None = None
 ) -> readiness.Readiness:
     """What the provider judges: the frozen packet, with the supplier as it is today."""
-    return readiness.check(snapshot.facts(snap.payload, supplier_of(session, req)), on or today())
+    return readiness.check(
+        snapshot.facts(snap.payload, supplier_of(session, req)), on or utc_today()
+    )
 
 
 def preview_readiness(
@@ -360,7 +358,7 @@ def preview_readiness(
             for n, line in enumerate(data.get("lines", []), start=1)
         ),
     )
-    return readiness.check(facts, on or today())
+    return readiness.check(facts, on or utc_today())
 
 
 # --- drafts ----------------------------------------------------------------------------
@@ -581,7 +579,7 @@ def _write_draft(
     req.earliest_need_by = min(
         (line.need_by for line in req.lines if line.need_by is not None), default=None
     )
-    req.ready = readiness.check(live_facts(req, checked.supplier), today()).ready
+    req.ready = readiness.check(live_facts(req, checked.supplier), utc_today()).ready
     req.updated_at = utcnow()
     changes = audit.diff(before, _describe(session, req))
     if extra_changes:

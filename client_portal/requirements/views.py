@@ -22,6 +22,7 @@ from baton.client_portal.requirements.schemas import DraftInputSchema
 from baton.client_portal.suppliers.models import INCOTERMS
 from baton.platform import audit
 from baton.platform.auth import identity, require
+from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.forms import EmptyForm
 from baton.platform.web import dbs
@@ -174,7 +175,7 @@ def _choices() -> dict[str, Any]:
     from baton.client_portal.suppliers.services import qualification_label, supplier_choices
 
     session, client_id = dbs(), _client_id()
-    today = services.today()
+    today = utc_today()
     return {
         "engagements": services.active_engagements(session, client_id),
         "suppliers": [
@@ -270,7 +271,7 @@ def detail(requirement_id: uuid.UUID):
         can_submit=states.allowed("submit", req.status),
         can_cancel=states.allowed("cancel", req.status),
         form=EmptyForm(),
-        today=services.today(),
+        today=utc_today(),
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from baton.client_portal.suppliers.currencies import currency_problem
 from baton.client_portal.suppliers.models import INCOTERMS, QUALIFICATION_STATUSES, Supplier
 from baton.platform import audit
-from baton.platform.db import utcnow
+from baton.platform.db import utc_today, utcnow
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.search import LIKE_ESCAPE, contains, escape_like
 
@@ -58,20 +58,16 @@ MAX_CATEGORIES = 20
 PER_PAGE = 50
 
 
-def today_utc() -> date:
-    return utcnow().date()
-
-
 # --- how a supplier's qualification reads ---------------------------------------
 
 
 def qualification_lapsed(supplier: Supplier, today: date | None = None) -> bool:
-    return supplier.qualification_lapsed(today or today_utc())
+    return supplier.qualification_lapsed(today or utc_today())
 
 
 def qualification_label(supplier: Supplier, today: date | None = None) -> str:
     """The words shown wherever the supplier appears: a lapsed date wins over the status."""
-    today = today or today_utc()
+    today = today or utc_today()
     if supplier.qualification_lapsed(today):
         return f"Qualification lapsed on {supplier.qualified_until.isoformat()}"
     label = STATUS_LABELS.get(supplier.qualification_status, supplier.qualification_status)
@@ -285,7 +281,7 @@ def list_suppliers(
     today: date | None = None,
 ) -> Page:
     filters = filters or SupplierFilters()
-    stmt = _filtered(tenant_id, filters, today or today_utc())
+    stmt = _filtered(tenant_id, filters, today or utc_today())
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     page = max(1, page)
     items = list(
@@ -309,7 +305,7 @@ def supplier_choices(
         )
     )
     if usable_only:
-        today = today or today_utc()
+        today = today or utc_today()
         suppliers = [s for s in suppliers if s.is_usable(today)]
     return suppliers
 

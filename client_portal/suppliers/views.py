@@ -14,6 +14,7 @@ from baton.client_portal.suppliers.csv_import import template_csv
 from baton.client_portal.suppliers.forms import ImportForm, SupplierForm
 from baton.client_portal.suppliers.models import QUALIFICATION_STATUSES, Supplier
 from baton.platform.auth import identity, require
+from baton.platform.db import utc_today
 from baton.platform.errors import ValidationFailed
 from baton.platform.web import dbs
 
@@ -25,7 +26,7 @@ WRITERS = ("admin", "sourcing")
 @bp.app_template_global("supplier_qualification")
 def supplier_qualification(supplier: Supplier) -> dict:
     """For the badge macro in client/suppliers/_badge.html, usable from any page."""
-    today = services.today_utc()
+    today = utc_today()
     lapsed = supplier.qualification_lapsed(today)
     tone = {
         "qualified": "success",

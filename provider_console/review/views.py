@@ -19,6 +19,7 @@ from baton.client_portal.requirements.models import RETURN_REASONS
 from baton.client_portal.requirements.readiness import Readiness
 from baton.platform import audit
 from baton.platform.auth import identity, require
+from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.web import dbs
 from baton.tenants.models import Organisation
@@ -101,7 +102,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         can_act=can_act,
         can_accept=can_act and states.allowed("accept", req.status) and result.ready,
         can_return=can_act and states.allowed("return", req.status),
-        today=requirements.today(),
+        today=utc_today(),
         spec_url=lambda s: url_for(
             "provider_review.download_spec",
             requirement_id=req.id,

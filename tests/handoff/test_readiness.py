@@ -18,6 +18,7 @@ from baton.client_portal.requirements.readiness import (
     SupplierFacts,
     check,
 )
+from baton.platform.db import utc_today
 
 TODAY = date(2027, 3, 1)
 GOOD_SUPPLIER = SupplierFacts("Bolt & Co", "EUR", "qualified", date(2028, 1, 1))
@@ -272,7 +273,7 @@ def test_no_requirement_with_a_hard_failure_is_ever_accepted(sqlite_app, req):
 
     app = sqlite_app
     world = make_world(app)
-    today = services.today()
+    today = utc_today()
     # Map the generated facts onto real rows, dated relative to the real today.
     shift = today - TODAY
     supplier_id = None

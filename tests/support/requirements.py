@@ -24,7 +24,7 @@ from baton.client_portal.documents.models import Document, DocumentRevision
 from baton.client_portal.requirements import services
 from baton.client_portal.requirements.models import Requirement
 from baton.client_portal.suppliers.models import Supplier
-from baton.platform.db import db, set_context
+from baton.platform.db import db, set_context, utc_today
 from baton.platform.jobs import drain_inline
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT, client_context, provider_context
@@ -32,7 +32,7 @@ from tests.support.world import World
 
 
 def today() -> date:
-    return services.today()
+    return utc_today()
 
 
 @contextmanager
