@@ -29,6 +29,7 @@ from baton.client_portal.requirements.models import PRIORITIES, Requirement, Req
 from baton.client_portal.suppliers.models import INCOTERMS, Supplier
 from baton.platform import audit, tasks
 from baton.platform.errors import NotFound, ValidationFailed
+from baton.platform.file_import import ImportRejected, RowError
 from baton.platform.outbox import emit
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tasks import BackgroundTask
@@ -82,25 +83,6 @@ FIELD_COLUMNS = {
 }
 TRUE = {"yes", "y", "true", "1", "x"}
 FALSE = {"no", "n", "false", "0", ""}
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int | None
-    column: str | None
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-
-class ImportRejected(ValidationFailed):
-    """The file had problems; nothing was written. ``rows`` lists every one."""
-
-    def __init__(self, rows: list[RowError]) -> None:
-        self.rows = rows
-        noun = "problem" if len(rows) == 1 else "problems"
-        super().__init__({"file": f"{len(rows)} {noun} found; nothing was imported."})
 
 
 @dataclass

@@ -15,13 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.client_portal.suppliers.models import Supplier
-from baton.client_portal.suppliers.services import (
-    FIELDS,
-    REQUIRED,
-    ImportRejected,
-    RowError,
-    clean,
-)
+from baton.client_portal.suppliers.services import FIELDS, REQUIRED, clean
+from baton.platform.file_import import ImportRejected, RowError
 
 MAX_ROWS = 20_000
 MAX_ERRORS = 500

@@ -407,22 +407,6 @@ def history(session: Session, tenant_id: uuid.UUID, supplier_id: uuid.UUID) -> l
 # --- CSV import -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int | None
-    column: str | None
-    message: str
-
-
-class ImportRejected(ValidationFailed):
-    """The file had problems; nothing was imported. ``rows`` lists every one."""
-
-    def __init__(self, rows: list[RowError]) -> None:
-        self.rows = rows
-        noun = "problem" if len(rows) == 1 else "problems"
-        super().__init__({"file": f"{len(rows)} {noun} found; nothing was imported."})
-
-
 @dataclass
 class ImportReport:
     created: list[Supplier] = field(default_factory=list)

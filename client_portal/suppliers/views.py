@@ -16,6 +16,7 @@ from baton.client_portal.suppliers.models import QUALIFICATION_STATUSES, Supplie
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ValidationFailed
+from baton.platform.file_import import ImportRejected
 from baton.platform.web import dbs
 
 bp = Blueprint("client_suppliers", __name__, url_prefix="/client/suppliers")
@@ -154,7 +155,7 @@ def import_csv():
         ), 400
     try:
         report = services.import_csv(dbs(), _tenant_id(), upload.read(), created_by_id=_user_id())
-    except services.ImportRejected as exc:
+    except ImportRejected as exc:
         return render_template(
             "client/suppliers/import.html",
             form=form,
