@@ -174,11 +174,10 @@ def list_documents(
     )
 
 
-def revision_choices(
-    session: Session, tenant_id: uuid.UUID, kinds: tuple[str, ...] = ("specification", "drawing")
-) -> list[tuple[Document, DocumentRevision]]:
-    """Every revision of the client's documents of ``kinds``, e.g. to attach to a line."""
-    rows = session.execute(
+def client_revisions(tenant_id: uuid.UUID) -> sa.Select:
+    """Revisions of the client's own documents with their document; a provider's
+    PO PDFs and packing slips are never specifications."""
+    return (
         sa.select(Document, DocumentRevision)
         .join(
             DocumentRevision,
@@ -187,11 +186,17 @@ def revision_choices(
                 DocumentRevision.tenant_id == Document.tenant_id,
             ),
         )
-        .where(
-            Document.tenant_id == tenant_id,
-            Document.provider_id.is_(None),
-            Document.kind.in_(kinds),
-        )
+        .where(Document.tenant_id == tenant_id, Document.provider_id.is_(None))
+    )
+
+
+def revision_choices(
+    session: Session, tenant_id: uuid.UUID, kinds: tuple[str, ...] = ("specification", "drawing")
+) -> list[tuple[Document, DocumentRevision]]:
+    """Every revision of the client's documents of ``kinds``, e.g. to attach to a line."""
+    rows = session.execute(
+        client_revisions(tenant_id)
+        .where(Document.kind.in_(kinds))
         .order_by(Document.number, DocumentRevision.revision_no.desc())
     )
     return [(d, r) for d, r in rows]

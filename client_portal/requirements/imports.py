@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
+from baton.client_portal.documents import services as documents
 from baton.client_portal.documents.models import Document, DocumentRevision
 from baton.client_portal.requirements import services
 from baton.client_portal.requirements.models import PRIORITIES, Requirement, RequirementImport
@@ -293,17 +294,7 @@ def _load_lookups(
     by_code = {s.code.upper(): s for s in suppliers}
     revisions: dict[uuid.UUID, tuple[Document, DocumentRevision]] = {}
     by_number: dict[str, dict[int, uuid.UUID]] = {}
-    for doc, rev in session.execute(
-        sa.select(Document, DocumentRevision)
-        .join(
-            DocumentRevision,
-            sa.and_(
-                DocumentRevision.document_id == Document.id,
-                DocumentRevision.tenant_id == Document.tenant_id,
-            ),
-        )
-        .where(Document.tenant_id == client_id, Document.provider_id.is_(None))
-    ):
+    for doc, rev in session.execute(documents.client_revisions(client_id)):
         revisions[rev.id] = (doc, rev)
         by_number.setdefault(doc.number.upper(), {})[rev.revision_no] = rev.id
     references = set(

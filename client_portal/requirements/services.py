@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from baton.client_portal.documents import services as documents
 from baton.client_portal.documents.models import Document, DocumentRevision
 from baton.client_portal.requirements import readiness, snapshot, states
 from baton.client_portal.requirements.models import (
@@ -219,20 +220,7 @@ def spec_revisions(
     if not ids:
         return {}
     rows = session.execute(
-        sa.select(Document, DocumentRevision)
-        .join(
-            DocumentRevision,
-            sa.and_(
-                DocumentRevision.document_id == Document.id,
-                DocumentRevision.tenant_id == Document.tenant_id,
-            ),
-        )
-        .where(
-            DocumentRevision.tenant_id == tenant_id,
-            DocumentRevision.id.in_(ids),
-            # The client's own documents only: a provider's PO PDF is no specification.
-            Document.provider_id.is_(None),
-        )
+        documents.client_revisions(tenant_id).where(DocumentRevision.id.in_(ids))
     )
     return {rev.id: (doc, rev) for doc, rev in rows}
 
