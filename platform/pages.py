@@ -8,6 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from baton.platform import formatting
 from baton.platform.auth import identity
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.request_context import request_id_var
@@ -99,6 +100,7 @@ def error_response(status: int, detail: str | None = None, errors: dict | None =
 
 def init_pages(app: Flask) -> None:
     app.jinja_env.globals.update(current_identity=identity, nav_items=nav_items)
+    app.jinja_env.filters.update(money=formatting.money, quantity=formatting.quantity)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
