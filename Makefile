@@ -26,8 +26,10 @@ install: $(STAMP)
 
 ## make run: the embedded demo (SQLite, in-process jobs, local documents, mail as .eml files).
 run: $(STAMP)
-	$(BIN)/flask db-upgrade
-	$(BIN)/flask seed-demo
+	@# Quiet set-up: the migration and seeding steps log only warnings, so the
+	@# demo logins are not buried under JSON lines.
+	BATON_LOG_LEVEL=WARNING $(BIN)/flask db-upgrade
+	BATON_LOG_LEVEL=WARNING $(BIN)/flask seed-demo
 	@echo "Baton is at http://127.0.0.1:5000  (Ctrl-C stops it)"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import structlog
@@ -20,7 +21,9 @@ def _add_request(_, __, event_dict):
     return event_dict
 
 
-def configure_logging(level: str = "INFO") -> None:
+def configure_logging(level: str | None = None) -> None:
+    """JSON lines on stderr; BATON_LOG_LEVEL (default INFO) sets the threshold."""
+    level = (level or os.environ.get("BATON_LOG_LEVEL") or "INFO").upper()
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -96,3 +96,20 @@ def test_signed_link_tokens_stay_out_of_the_logs(app):
     paths = [line["path"] for line in lines if line.get("event") == "request"]
     assert paths == ["/password/reset/[token]", "/invitations/[token]"]
     assert not any(token in json.dumps(line) for line in lines)
+
+
+def test_log_level_comes_from_the_environment(app, monkeypatch):
+    from baton.platform.logging_setup import configure_logging
+
+    monkeypatch.setenv("BATON_LOG_LEVEL", "warning")
+    configure_logging()
+    try:
+        with captured_log_lines() as lines:
+            app.test_client().get("/login")
+        assert not [line for line in lines if line.get("event") == "request"]
+    finally:
+        monkeypatch.delenv("BATON_LOG_LEVEL")
+        configure_logging()
+    with captured_log_lines() as lines:
+        app.test_client().get("/login")
+    assert [line for line in lines if line.get("event") == "request"]
