@@ -7,7 +7,15 @@ packages are found as namespace packages; see DESIGN.md section 1.
 
 from setuptools import find_namespace_packages, setup
 
-AREAS = ["platform", "tenants", "client_portal", "provider_console", "workers"]
+AREAS = [
+    "platform",
+    "tenants",
+    "sourcing",
+    "procurement",
+    "client_portal",
+    "provider_console",
+    "workers",
+]
 
 package_dir: dict[str, str] = {}
 packages: list[str] = []

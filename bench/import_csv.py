@@ -37,7 +37,7 @@ from tests.support.services import PostgresServer, create_database, drop_databas
 
 
 def make_csv(lines: int, per: int, supplier_code: str) -> bytes:
-    from baton.client_portal.requirements.imports import COLUMNS
+    from baton.sourcing.requirements.imports import COLUMNS
 
     today = date.today()
     out = io.StringIO()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from baton.client_portal import dashboard
-from baton.client_portal.requirements.views import WRITERS
 from baton.platform.auth import identity, require
 from baton.platform.web import dbs
+from baton.sourcing import overview as dashboard
 from baton.tenants import services
 
 bp = Blueprint("client", __name__, template_folder="templates", url_prefix="/client")
@@ -23,6 +22,6 @@ def home():
         home=dashboard.client_home(session, ident.organisation.id),
         engagements=services.engagements_of(session, ident.organisation),
         member_count=len(services.list_members(session, ident.organisation.id)),
-        can_write=ident.role in WRITERS,
+        can_write=ident.can("requirement.write"),
         warning_days=dashboard.EXPIRY_WARNING_DAYS,
     )

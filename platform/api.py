@@ -59,7 +59,7 @@ class BatonApi(Api):
 api = BatonApi()
 
 
-def token_required(kind: str | None = None, roles: tuple[str, ...] | None = None) -> Callable:
+def token_required(kind: str | None = None, permission: str | None = None) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
@@ -68,10 +68,14 @@ def token_required(kind: str | None = None, roles: tuple[str, ...] | None = None
                 abort(401, message="Send a valid API token as 'Authorization: Bearer <token>'.")
             if kind is not None and ident.kind != kind:
                 abort(404)
-            if roles is not None and ident.role not in roles:
+            if permission is not None and not ident.can(permission):
+                from baton.platform.directory import directory
+
+                holders = directory().roles_with(permission, ident.kind)
                 abort(
                     403,
-                    message=f"This token acts as {ident.role}; the call needs one of {', '.join(roles)}.",
+                    message=f"This token acts as {ident.role}; {permission} needs one of"
+                    f" {', '.join(holders) or 'no role of yours'}.",
                 )
             return view(*args, **kwargs)
 
@@ -81,11 +85,8 @@ def token_required(kind: str | None = None, roles: tuple[str, ...] | None = None
 
 
 def init_api(app: Flask) -> None:
-    from baton.client_portal.documents.api import blp as documents_blp
-    from baton.client_portal.requirements.api import blp as requirements_blp
-    from baton.client_portal.suppliers.api import blp as suppliers_blp
+    from baton.platform.areas import areas, resolve
     from baton.platform.extensions import csrf
-    from baton.tenants.api import blp as tenants_blp
 
     app.config.setdefault(
         "API_SPEC_OPTIONS",
@@ -95,6 +96,6 @@ def init_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    for blp in (tenants_blp, suppliers_blp, documents_blp, requirements_blp):
+    for blp in (resolve(ref) for area in areas() for ref in area.api_blueprints):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")

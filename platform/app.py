@@ -31,41 +31,28 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from baton.client_portal.views import bp as client_bp
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
     from baton.platform.api import init_api
-    from baton.platform.auth_views import bp as auth_bp
+    from baton.platform.areas import areas, resolve, template_folders
     from baton.platform.cli import register_cli
+    from baton.platform.dev_views import init_dev_pages
     from baton.platform.health import bp as health_bp
+    from baton.platform.jobs_views import bp as jobs_bp
     from baton.platform.pages import init_pages
-    from baton.provider_console.views import bp as provider_bp
-    from baton.tenants.views import bp as tenants_bp
 
     app.register_blueprint(health_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(client_bp)
-    app.register_blueprint(provider_bp)
-    app.register_blueprint(tenants_bp)
-
-    from baton.client_portal.documents.views import bp as client_documents_bp
-    from baton.client_portal.suppliers.views import bp as client_suppliers_bp
-
-    app.register_blueprint(client_suppliers_bp)
-    app.register_blueprint(client_documents_bp)
-
-    from baton.client_portal.requirements.import_views import bp as client_imports_bp
-    from baton.client_portal.requirements.views import bp as client_requirements_bp
-    from baton.provider_console.queue.views import bp as provider_queue_bp
-    from baton.provider_console.review.views import bp as provider_review_bp
-
-    app.register_blueprint(client_requirements_bp)
-    app.register_blueprint(client_imports_bp)
-    app.register_blueprint(provider_queue_bp)
-    app.register_blueprint(provider_review_bp)
-
-    from baton.platform.dev_views import init_dev_pages
-    from baton.platform.jobs_views import bp as jobs_bp
-
     app.register_blueprint(jobs_bp)
+    # Domain areas keep shared page fragments and email templates in their own
+    # templates/ folder; audiences find them by name like their own.
+    app.jinja_loader = ChoiceLoader(
+        [app.jinja_loader, *(FileSystemLoader(str(f)) for f in template_folders())]
+    )
+    for area in areas():
+        for ref in area.blueprints:
+            app.register_blueprint(resolve(ref))
+        if area.init_app:
+            resolve(area.init_app)(app)
     init_dev_pages(app)
     init_pages(app)
     init_api(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
@@ -15,27 +14,28 @@ from baton.platform.jobs import job
 log = structlog.get_logger("baton.audit")
 
 
-@job("platform.verify_audit_chains", queue="low", timeout=3600, label="Audit chain verification")
+@job(
+    "platform.verify_audit_chains",
+    queue="low",
+    timeout=3600,
+    label="Audit chain verification",
+    cross_tenant=True,
+)
 def verify_audit_chains(session: Session, payload: dict) -> dict:
     """Recompute every tenant's chain; on a break, email every active operator.
 
     A broken chain is the finding, not a failure of the job: it completes, and
     the alert names the tenant and the first broken event.
     """
-    from baton.tenants.models import Organisation, User
+    from baton.platform.directory import directory
 
     tenants = chain_tenants(session)
     broken = [b for b in (verify_chain(session, t) for t in tenants) if b is not None]
     if not broken:
         log.info("audit_chains_intact", tenants=len(tenants))
         return {"tenants": len(tenants), "broken": 0}
-    names = dict(
-        session.execute(
-            sa.select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_([b.tenant_id for b in broken])
-            )
-        ).all()
-    )
+    found = (directory().organisation(session, b.tenant_id) for b in broken)
+    names = {org.id: org.name for org in found if org is not None}
     lines = [
         f"{names.get(b.tenant_id, b.tenant_id)} ({b.tenant_id}): event #{b.seq}"
         f" (id {b.event_id or 'n/a'}): {b.reason}"
@@ -43,9 +43,7 @@ def verify_audit_chains(session: Session, payload: dict) -> dict:
     ]
     for line in lines:
         log.error("audit_chain_broken", detail=line)
-    operators = sorted(
-        set(session.scalars(sa.select(User.email).where(User.is_operator, User.is_active)))
-    )
+    operators = directory().operator_emails(session)
     if not operators:
         log.critical("audit_alert_without_operator", broken=len(broken))
     for address in operators:

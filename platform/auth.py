@@ -8,12 +8,11 @@ check kind and role, and every lookup below them is tenant-scoped.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from baton.platform.request_context import Actor
@@ -35,6 +34,11 @@ class Identity:
     actor: Actor
     memberships: tuple = ()
     via_token: bool = False
+    # Capabilities of this role in this organisation (the tenants area's table).
+    permissions: frozenset[str] = frozenset()
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
 
     @property
     def kind(self) -> str | None:
@@ -46,69 +50,28 @@ ANONYMOUS = Identity(None, None, None, NO_CONTEXT, Actor("anonymous", None, "ano
 
 @login_manager.user_loader
 def _load_user(user_id: str):
+    from baton.platform.directory import directory
     from baton.platform.web import dbs
-    from baton.tenants.models import User
 
-    try:
-        user = dbs().get(User, uuid.UUID(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.is_active else None
+    return directory().load_user(dbs(), user_id)
 
 
 def resolve_identity() -> Identity:
-    """API calls authenticate by token only; pages by the browser session only,
-    so a token cannot drive the HTML forms and a cookie cannot drive the API."""
+    """The directory (the tenants area) knows tokens, users and memberships."""
+    from baton.platform.directory import directory
     from baton.platform.web import dbs
-    from baton.tenants import services
 
-    db_session = dbs()
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if request.path.startswith("/api/"):
-        if scheme.lower() != "bearer":  # auth schemes are case-insensitive (RFC 9110)
-            return ANONYMOUS
-        token = services.token_owner(db_session, credentials.strip())
-        if token is None:
-            return ANONYMOUS
-        org = token.organisation
-        return Identity(
-            user=None,
-            organisation=org,
-            role=token.role,
-            context=services.context_for(db_session, org),
-            actor=Actor("api_token", str(token.id), f"API token {token.name} ({token.prefix}…)"),
-            via_token=True,
-        )
-    if not current_user.is_authenticated:
-        return ANONYMOUS
-    memberships = tuple(services.active_memberships(db_session, current_user.id))
-    chosen = session.get("org_id")
-    membership = next((m for m in memberships if str(m.organisation_id) == chosen), None)
-    if membership is None and memberships:
-        membership = memberships[0]
-        session["org_id"] = str(membership.organisation_id)
-    actor = Actor("user", str(current_user.id), current_user.email)
-    if membership is None:
-        return Identity(current_user, None, None, NO_CONTEXT, actor, memberships)
-    org = membership.organisation
-    return Identity(
-        user=current_user._get_current_object(),
-        organisation=org,
-        role=membership.role,
-        context=services.context_for(db_session, org, current_user.id),
-        actor=actor,
-        memberships=memberships,
-    )
+    return directory().resolve_identity(dbs())
 
 
 def identity() -> Identity:
     return g.get("identity", ANONYMOUS)
 
 
-def require(kind: str | None = None, roles: tuple[str, ...] | None = None) -> Callable:
+def require(kind: str | None = None, permission: str | None = None) -> Callable:
     """Edge authorisation: signed in, acting for an organisation of ``kind``,
-    with one of ``roles``. A page of the other audience answers 404, so a
-    provider cannot even learn a client URL exists; a missing role is 403."""
+    holding ``permission``. A page of the other audience answers 404, so a
+    provider cannot even learn a client URL exists; a missing permission is 403."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -123,7 +86,7 @@ def require(kind: str | None = None, roles: tuple[str, ...] | None = None) -> Ca
                 return login_manager.unauthorized()
             if kind is not None and ident.kind != kind:
                 abort(404)
-            if roles is not None and ident.role not in roles:
+            if permission is not None and not ident.can(permission):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -132,5 +95,5 @@ def require(kind: str | None = None, roles: tuple[str, ...] | None = None) -> Ca
     return decorate
 
 
-def can(*roles: str) -> bool:
-    return identity().role in roles
+def can(permission: str) -> bool:
+    return identity().can(permission)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from baton.platform.db import db
 from baton.platform.errors import ServiceError
-from baton.platform.request_context import SYSTEM, Actor, acting_as
+from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
 
 
@@ -35,13 +34,10 @@ def _run(fn):
 
 
 def _org(session, slug_or_name: str):
-    from baton.tenants.models import Organisation
+    """The organisation an operator names by slug or name (its directory facts)."""
+    from baton.platform.directory import directory
 
-    org = session.scalar(
-        sa.select(Organisation).where(
-            sa.or_(Organisation.slug == slug_or_name, Organisation.name == slug_or_name)
-        )
-    )
+    org = directory().find_organisation(session, slug_or_name)
     if org is None:
         raise click.ClickException(f"No organisation {slug_or_name!r}.")
     return org
@@ -55,90 +51,6 @@ def register_cli(app: Flask) -> None:
 
         upgrade(current_app.config["BATON_SETTINGS"].migration_database_url)
         click.echo("Database is at the latest migration.")
-
-    @app.cli.command("org-create")
-    @click.option("--name", required=True)
-    @click.option("--kind", type=click.Choice(["client", "provider"]), required=True)
-    @click.option("--code", required=True, help="Prefix of PO numbers, e.g. ACME")
-    @click.option("--timezone", default="UTC")
-    def org_create(name, kind, code, timezone):
-        """Create a client or provider organisation."""
-        from baton.tenants.services import create_organisation
-
-        org = _run(
-            lambda s: create_organisation(s, name=name, kind=kind, code=code, timezone=timezone)
-        )
-        click.echo(f"Created {kind} {org.name} (slug {org.slug}, id {org.id}).")
-
-    @app.cli.command("user-create")
-    @click.option("--email", required=True)
-    @click.option("--name", required=True)
-    @click.option("--org", "org_ref", required=True, help="Organisation slug or name")
-    @click.option("--role", required=True)
-    @click.password_option()
-    def user_create(email, name, org_ref, role, password):
-        """Create a user with a password and add them to an organisation."""
-        from baton.tenants import services
-
-        def go(s):
-            org = _org(s, org_ref)
-            user = services.find_user(s, email) or services.create_user(
-                s, email=email, name=name, password=password
-            )
-            services.add_member(s, org, user, role)
-            return user
-
-        user = _run(go)
-        click.echo(f"{user.email} is {role} of {org_ref}.")
-
-    @app.cli.command("user-invite")
-    @click.option("--email", required=True)
-    @click.option("--org", "org_ref", required=True)
-    @click.option("--role", required=True)
-    def user_invite(email, org_ref, role):
-        """Email an invitation link to join an organisation."""
-        from baton.platform.jobs import drain_inline
-        from baton.tenants import services
-
-        _run(lambda s: services.invite(s, _org(s, org_ref), email=email, role=role, inviter=None))
-        if not current_app.config["BATON_SETTINGS"].redis_url:
-            drain_inline()
-        click.echo(f"Invitation sent to {email}.")
-
-    @app.cli.command("engagement-create")
-    @click.option("--client", "client_ref", required=True)
-    @click.option("--provider", "provider_ref", required=True)
-    @click.option("--starts-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
-    def engagement_create(client_ref, provider_ref, starts_on):
-        """Engage a provider for a client."""
-        from baton.tenants.services import create_engagement
-
-        _run(
-            lambda s: create_engagement(
-                s,
-                client=_org(s, client_ref),
-                provider=_org(s, provider_ref),
-                starts_on=starts_on.date() if starts_on else None,
-            )
-        )
-        click.echo(f"{provider_ref} now works for {client_ref}.")
-
-    @app.cli.command("engagement-status")
-    @click.option("--client", "client_ref", required=True)
-    @click.option("--provider", "provider_ref", required=True)
-    @click.argument("status", type=click.Choice(["active", "suspended", "ended"]))
-    def engagement_status(client_ref, provider_ref, status):
-        """Suspend, end or reactivate an engagement."""
-        from baton.tenants import services
-
-        def go(s):
-            engagement = services.find_engagement(
-                s, _org(s, client_ref).id, _org(s, provider_ref).id
-            )
-            services.set_engagement_status(s, engagement, status)
-
-        _run(go)
-        click.echo(f"Engagement is now {status}.")
 
     @app.cli.command("audit-verify")
     @click.option("--org", "org_ref", default=None, help="Only this organisation's chain")
@@ -161,20 +73,12 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"Audit chains intact: {len(tenants)} organisation(s) verified.")
 
-    @app.cli.command("seed-demo")
-    def seed_demo():
-        """Create the demo organisations, logins and handoff data (idempotent)."""
-        from baton.platform.demo import OUTCOME_TEXT, print_logins, seed
+    # Each area adds its own commands (organisations and users, workers...).
+    from baton.platform.areas import areas, resolve
 
-        with acting_as(SYSTEM):
-            outcome = seed()
-        click.echo(OUTCOME_TEXT[outcome])
-        print_logins()
-
-    # Background work (worker, relay, failed jobs) lives with the workers.
-    from baton.workers.cli import register_worker_cli
-
-    register_worker_cli(app)
+    for area in areas():
+        if area.cli:
+            resolve(area.cli)(app)
 
 
 def main() -> None:

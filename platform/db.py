@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -28,6 +29,12 @@ from sqlalchemy.orm import (
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from baton.platform.tenancy import NO_CONTEXT, TenantContext
+
+# Set to the job's name while a job body that is not declared cross-tenant
+# runs: such a body acts for one tenant and may not open the service role.
+refuse_service_sessions: ContextVar[str | None] = ContextVar(
+    "refuse_service_sessions", default=None
+)
 
 
 class TenantIsolationError(RuntimeError):
@@ -233,6 +240,12 @@ class Database:
     def new_service_session(self, ctx: TenantContext) -> Session:
         """Cross-tenant jobs connect as the service role, never as the owner."""
         assert self.service_session_factory is not None, "database not configured"
+        refused_for = refuse_service_sessions.get()
+        if refused_for is not None:
+            raise TenantIsolationError(
+                f"job {refused_for} acts for one tenant; declare it cross_tenant=True"
+                " to use the service role"
+            )
         session = self.service_session_factory()
         session.info["tenant_context"] = ctx
         return session

@@ -37,7 +37,7 @@ def readyz():
         checks["outbox"] = {"ok": False, "error": type(exc).__name__}
     if settings.redis_url:
         try:
-            from baton.workers.queues import QUEUE_NAMES, queue, redis_connection
+            from baton.platform.queues import QUEUE_NAMES, queue, redis_connection
 
             redis_connection(settings.redis_url).ping()
             checks["redis"] = {

@@ -78,11 +78,11 @@ def _of_org(session: Session, org_id: uuid.UUID):
     """The organisation's own rows, and a provider's work in the tenants it may
     still see: once an engagement ends, that client's failures (whose errors
     can quote its data) are no longer the provider's to read or retry."""
-    from baton.tenants.services import engaged_client_ids
+    from baton.platform.directory import directory
 
     # From the engagements, not the session's context: the digest job and the
     # CLI ask on behalf of an organisation from a service session.
-    visible = tuple(engaged_client_ids(session, org_id))
+    visible = tuple(directory().visible_tenant_ids(session, org_id) - {org_id})
     return sa.or_(
         OutboxMessage.tenant_id == org_id,
         sa.and_(OutboxMessage.provider_id == org_id, OutboxMessage.tenant_id.in_(visible)),
@@ -193,25 +193,16 @@ def failed_jobs_digest(session: Session, payload: dict) -> None:
     from flask import url_for
 
     from baton.platform import mail
-    from baton.tenants.models import Membership, Organisation, User
+    from baton.platform.directory import directory
 
     org_id = uuid.UUID(payload["tenant_id"])
-    org = session.get(Organisation, org_id)
+    org = directory().organisation(session, org_id)
     if org is None or not org.is_active:
         return
     failures = failed_jobs(session, org_id, limit=50, since=utcnow() - timedelta(days=1))
     if not failures:
         return
-    admins = session.scalars(
-        sa.select(User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id == org_id,
-            Membership.role == "admin",
-            Membership.is_active,
-            User.is_active,
-        )
-    )
+    admins = directory().admin_emails(session, org_id)
     lines = [
         f"{f.label}"
         + (f" ({f.entity_label} {f.entity_id})" if f.entity_id else "")

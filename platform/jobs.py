@@ -6,9 +6,10 @@ Adding a job is a decorated function taking ``(session, payload)``::
          entity=lambda p: ("purchase_order", p["po_id"]))
     def send_po(session, payload): ...
 
-and ``outbox.emit(session, "purchasing.send_po", {"po_id": ...}, tenant_id=...)``
-in the business transaction. The body runs in the service session (it sets
-the tenant context it acts for) and must be idempotent: a retry after a crash
+and ``outbox.emit(session, "purchasing.send_po", {"po_id": ...}, about=po)``
+in the business transaction. The body runs in the tenant context of its row
+under the app role (``job_sessions``; ``cross_tenant=True`` for the few jobs
+that need the service role) and must be idempotent: a retry after a crash
 runs it again. The same function runs a row in an RQ worker and, in the
 embedded mode, in the web process right after the commit.
 """
@@ -30,7 +31,9 @@ import structlog
 from flask import current_app, has_request_context
 from sqlalchemy.orm import Session
 
+from baton.platform.areas import load_jobs
 from baton.platform.db import db, utcnow
+from baton.platform.job_sessions import payload_context, tenant_body
 from baton.platform.outbox import DONE, ENQUEUED, FAILED, PENDING, OutboxMessage
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
@@ -40,6 +43,10 @@ log = structlog.get_logger("baton.jobs")
 # Seconds between attempts; the last value repeats. BATON_JOB_RETRY_INTERVALS
 # ("1,1,2") shortens them for tests and development.
 DEFAULT_RETRY_INTERVALS = (10, 30, 120, 600, 1800)
+
+
+# app.extensions key of the function that relays committed rows to RQ at once.
+RELAY_HOOK = "baton.relay_after_commit"
 
 
 class PermanentJobError(Exception):
@@ -58,6 +65,9 @@ class JobSpec:
     # Called in its own transaction after every failed attempt, with ``final``
     # telling whether the row is now failed (tasks show it to their user).
     on_failure: Callable[[Session, dict, str, bool], None] | None = None
+    # Acts across tenants (audit verification, roll-ups): runs as the service
+    # role. Every other job runs in its row's tenant context (job_sessions).
+    cross_tenant: bool = False
 
 
 registry: dict[str, JobSpec] = {}
@@ -72,6 +82,7 @@ def job(
     label: str | None = None,
     entity: Callable[[dict], tuple[str, Any]] | None = None,
     on_failure: Callable[[Session, dict, str, bool], None] | None = None,
+    cross_tenant: bool = False,
 ):
     """Register a job. ``max_retries`` counts attempts in all (first one included)."""
     if queue not in ("high", "default", "low"):
@@ -87,6 +98,7 @@ def job(
             label=label or name,
             entity=entity,
             on_failure=on_failure,
+            cross_tenant=cross_tenant,
         )
         return func
 
@@ -113,14 +125,17 @@ def _error_text(exc: BaseException) -> str:
 def run_outbox_message(outbox_id: str) -> str:
     """Run one outbox row: the entry point of every job, in-process or in RQ.
 
-    The row is locked for the whole attempt (``FOR UPDATE``), so two
-    deliveries of the same row run one after the other and the second finds
-    it done. A body that raises is retried until ``max_retries`` attempts are
+    The row is locked for the whole attempt (``FOR UPDATE``) in the runner's
+    own session, so two deliveries of the same row run one after the other
+    and the second finds it done. The body runs in a session of its own, in
+    the row's tenant context under the app role (``job_sessions``), and
+    commits before the row is marked done: a crash between the two runs the
+    (idempotent) body again, never loses it. A body that raises is retried until ``max_retries`` attempts are
     used up; then the row is ``failed`` with the error, for people to see.
     Returns the outcome: done, skipped, retrying or failed. Raises on a
     failed attempt that will be retried, so RQ's ``Retry`` schedules it.
     """
-    import baton.workers.registry  # noqa: F401  (registers every job)
+    load_jobs()
 
     oid = uuid.UUID(str(outbox_id))
     started = time.perf_counter()
@@ -131,6 +146,7 @@ def run_outbox_message(outbox_id: str) -> str:
             session.rollback()
             log.info("job_skipped", outbox_id=str(oid), outcome="skipped")
             return "skipped"
+        sqlite = session.get_bind().dialect.name == "sqlite"
         spec = registry.get(message.job)
         fields = {
             "job": message.job,
@@ -141,6 +157,8 @@ def run_outbox_message(outbox_id: str) -> str:
         payload = dict(message.payload) | {
             "_outbox_id": str(oid),
             "_tenant_id": str(message.tenant_id) if message.tenant_id else None,
+            "_provider_id": str(message.provider_id) if message.provider_id else None,
+            "_requested_by_id": str(message.requested_by_id) if message.requested_by_id else None,
         }
         try:
             if spec is None:
@@ -148,17 +166,17 @@ def run_outbox_message(outbox_id: str) -> str:
             with (
                 structlog.contextvars.bound_contextvars(**fields),
                 acting_as(Actor("system", None, f"job {message.job}")),
-                session.begin_nested(),
                 _url_context(),
             ):
-                spec.func(session, payload)
+                outbox_ids = _run_body(session, spec, payload, sqlite)
         except Exception as exc:
             return _record_failure(session, oid, spec, payload, exc, fields, started)
+        if sqlite:
+            message = session.get(OutboxMessage, oid, populate_existing=True)
         message.attempts += 1
         message.status = DONE
         message.finished_at = utcnow()
         message.last_error = None
-        outbox_ids = session.info.pop("outbox_ids", [])
         session.commit()
         log.info("job_done", outcome="done", ms=_ms(started), **fields)
         if outbox_ids:
@@ -166,6 +184,22 @@ def run_outbox_message(outbox_id: str) -> str:
         return "done"
     finally:
         session.close()
+
+
+def _run_body(control: Session, spec: JobSpec, payload: dict, sqlite: bool) -> list:
+    """Run the body; returns the outbox rows it emitted (committed with its work)."""
+    if spec.cross_tenant:
+        with control.begin_nested():
+            spec.func(control, payload)
+        return control.info.pop("outbox_ids", [])
+    ctx = payload_context(control, payload)
+    if sqlite:
+        # One writer at a time: end the runner's read before the body writes,
+        # or its stale snapshot could not mark the row done afterwards.
+        control.commit()
+    with tenant_body(spec.name, ctx) as body:
+        spec.func(body, payload)
+        return body.info.pop("outbox_ids", [])
 
 
 def _record_failure(session, oid, spec, payload, exc, fields, started) -> str:
@@ -229,15 +263,21 @@ def _mark_attempt_failed(
 
 
 def _call_on_failure(spec: JobSpec, payload: dict, error: str, final: bool) -> None:
-    session = db.new_service_session(SERVICE_CONTEXT)
+    """The job's failure hook, in the same context as its body."""
     try:
-        spec.on_failure(session, payload, error, final)
-        session.commit()
+        if spec.cross_tenant:
+            with db.unit_of_work(SERVICE_CONTEXT) as session:
+                spec.on_failure(session, payload, error, final)
+            return
+        control = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            ctx = payload_context(control, payload)
+        finally:
+            control.close()
+        with tenant_body(spec.name, ctx) as session:
+            spec.on_failure(session, payload, error, final)
     except Exception as exc:
-        session.rollback()
         log.error("job_on_failure_failed", job=spec.name, error=_error_text(exc))
-    finally:
-        session.close()
 
 
 def _ms(started: float) -> float:
@@ -312,9 +352,10 @@ def dispatch(outbox_ids: list[uuid.UUID]) -> None:
     the page that started it.
     """
     if _has_queue():
-        from baton.workers.relay import relay_after_commit
-
-        relay_after_commit(outbox_ids)
+        # Installed by the workers area; without it the relay loop takes them.
+        relay_after_commit = current_app.extensions.get(RELAY_HOOK)
+        if relay_after_commit is not None:
+            relay_after_commit(outbox_ids)
     elif os.environ.get("BATON_INLINE_JOBS", "1").strip().lower() not in ("0", "false", "no"):
         drain_inline(outbox_ids)
         # Earlier failed attempts whose pause is over go along with them.

@@ -21,8 +21,6 @@ from baton.platform.web import dbs
 
 bp = Blueprint("jobs", __name__, url_prefix="/organisation")
 
-ADMIN = ("admin",)
-
 
 def _own_task(task_id: uuid.UUID) -> BackgroundTask:
     ident = identity()
@@ -30,7 +28,7 @@ def _own_task(task_id: uuid.UUID) -> BackgroundTask:
 
 
 @bp.get("/jobs")
-@require(roles=ADMIN)
+@require(permission="jobs.manage")
 def failed():
     return render_template(
         "jobs/failed.html",
@@ -42,7 +40,7 @@ def failed():
 
 
 @bp.post("/jobs/<uuid:outbox_id>/retry")
-@require(roles=ADMIN)
+@require(permission="jobs.manage")
 def retry(outbox_id: uuid.UUID):
     if not EmptyForm().validate_on_submit():
         from flask_wtf.csrf import CSRFError

@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform import mail
@@ -99,14 +98,11 @@ attachment_loaders: dict[str, Any] = {}
 
 
 def _recipients(session: Session, payload: dict) -> list[str]:
-    from baton.tenants.models import User
+    from baton.platform.directory import directory
 
     addresses = set(payload.get("to") or [])
     ids = [uuid.UUID(u) for u in payload.get("user_ids") or []]
-    if ids:
-        addresses.update(
-            session.scalars(sa.select(User.email).where(User.id.in_(ids), User.is_active))
-        )
+    addresses.update(directory().user_emails(session, ids))
     return sorted(addresses)
 
 

@@ -9,6 +9,7 @@ lost, so Redis may restart empty without losing work.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -76,12 +77,18 @@ class SentMail(Base):
     sent_at: Mapped[datetime | None]
 
 
+def _snake(name: str) -> str:
+    """``PurchaseOrder`` -> ``purchase_order``: the entity name audit events use."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 def emit(
     session: Session,
     job: str,
     payload: dict[str, Any],
     tenant_id: uuid.UUID | None = None,
     *,
+    about: Any | None = None,
     provider_id: uuid.UUID | None = None,
     entity: tuple[str, Any] | None = None,
     requested_by_id: uuid.UUID | None = None,
@@ -94,9 +101,20 @@ def emit(
     the object the job is about (``("invitation", id)``) for the failed-jobs
     page; jobs may derive it from the payload instead. With ``dedup_key``, a
     second emit with the same key returns the first row instead of a new one.
+
+    ``about``: the row the job is about (a requirement, a PO); its tenant and
+    provider become the job's, so the job runs in their context and a
+    provider's admins see its failure, and it names the entity.
     """
-    import baton.workers.registry  # noqa: F401  (a fresh web process has not loaded the jobs yet)
+    if about is not None:
+        tenant_id = tenant_id or about.tenant_id
+        provider_id = provider_id or getattr(about, "provider_id", None)
+        if entity is None:
+            entity = (_snake(type(about).__name__), about.id)
+    from baton.platform.areas import load_jobs
     from baton.platform.jobs import registry
+
+    load_jobs()  # a fresh web process has not loaded the jobs yet
 
     spec = registry.get(job)
     if spec is None:

@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from baton.platform import formatting
+from baton.platform.areas import NavEntry, nav_entries
 from baton.platform.auth import identity
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.request_context import request_id_var
-
-
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    endpoint: str
-    roles: tuple[str, ...] | None = None
-
-
-NAV = {
-    "client": [
-        NavItem("Home", "client.home"),
-        NavItem("Suppliers", "client_suppliers.index"),
-        NavItem("Documents", "client_documents.index"),
-        NavItem("Requirements", "client_requirements.index"),
-        NavItem("Engagements", "tenants.engagements"),
-        NavItem("Members", "tenants.members", ("admin",)),
-        NavItem("API tokens", "tenants.api_tokens", ("admin",)),
-        NavItem("Audit log", "tenants.audit_log", ("admin",)),
-        NavItem("Jobs", "jobs.failed", ("admin",)),
-    ],
-    "provider": [
-        NavItem("Home", "provider.home"),
-        NavItem("Queue", "provider_queue.index"),
-        NavItem("Engagements", "tenants.engagements"),
-        NavItem("Members", "tenants.members", ("admin",)),
-        NavItem("API tokens", "tenants.api_tokens", ("admin",)),
-        NavItem("Audit log", "tenants.audit_log", ("admin",)),
-        NavItem("Jobs", "jobs.failed", ("admin",)),
-    ],
-}
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -61,12 +29,15 @@ MESSAGES = {
 }
 
 
-def nav_items() -> list[NavItem]:
+def nav_items() -> list[NavEntry]:
+    """The areas' links for this kind of organisation that this role may use."""
     ident = identity()
+    if ident.kind is None:
+        return []
     return [
-        item
-        for item in NAV.get(ident.kind or "", [])
-        if item.roles is None or ident.role in item.roles
+        entry
+        for entry in nav_entries(ident.kind)
+        if entry.permission is None or ident.can(entry.permission)
     ]
 
 

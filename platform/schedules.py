@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 from croniter import croniter
 from sqlalchemy.orm import Session
 
@@ -117,14 +116,10 @@ def fire(session: Session, schedule: Schedule, now: datetime | None = None) -> l
                 dedup_key=_key(schedule.name, slot),
             )
         ]
-    from baton.tenants.models import Organisation
+    from baton.platform.directory import directory
 
     rows = []
-    orgs = session.execute(
-        sa.select(Organisation.id, Organisation.timezone)
-        .where(Organisation.is_active, Organisation.kind.in_(schedule.kinds))
-        .order_by(Organisation.id)
-    ).all()
+    orgs = [(o.id, o.timezone) for o in directory().active_organisations(session, schedule.kinds)]
     for org_id, timezone in orgs:
         local_date = is_due_locally(schedule, timezone, now)
         if local_date is None:

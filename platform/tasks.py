@@ -50,9 +50,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from baton.platform.db import Base, IdMixin, ProviderOwned, db, utcnow
+from baton.platform.db import Base, IdMixin, ProviderOwned, db, get_context, utcnow
 from baton.platform.errors import NotFound
-from baton.platform.tenancy import SERVICE_CONTEXT, TenantContext
+from baton.platform.tenancy import TenantContext
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 FINISHED = (SUCCEEDED, FAILED)
@@ -352,19 +352,6 @@ class AtomicProgress:
         task.result = _without_retrying(task.result) | phase | (result or {})
 
 
-def _task_context(task: BackgroundTask) -> TenantContext:
-    """The body acts for the task's tenant (and provider), as its user did."""
-    from baton.tenants import services
-    from baton.tenants.models import Organisation
-
-    session = db.new_service_session(SERVICE_CONTEXT)
-    try:
-        org = session.get(Organisation, task.provider_id or task.tenant_id)
-        return services.context_for(session, org, task.created_by_id)
-    finally:
-        session.close()
-
-
 def _mark_failed(session: Session, payload: dict, error: str, final: bool) -> None:
     task = session.get(BackgroundTask, uuid.UUID(payload["task_id"]))
     if task is None or task.status == SUCCEEDED:
@@ -403,16 +390,14 @@ def task_job(
     from baton.platform.jobs import job
 
     def decorate(func: Callable[[Session, dict, Any], dict | None]):
-        def run(_outbox_session: Session, payload: dict) -> None:
+        def run(job_session: Session, payload: dict) -> None:
             task_id = uuid.UUID(payload["task_id"])
-            service = db.new_service_session(SERVICE_CONTEXT)
-            try:
-                task = service.get(BackgroundTask, task_id)
-                if task is None or task.status in FINISHED:
-                    return
-                ctx = _task_context(task)
-            finally:
-                service.close()
+            task = job_session.get(BackgroundTask, task_id)
+            if task is None or task.status in FINISHED:
+                return
+            # The body commits at its own checkpoints, in the job's tenant
+            # context (the task's tenant and provider, as its user).
+            ctx = get_context(job_session)
             session = db.new_session(ctx)
             try:
                 task = session.get(BackgroundTask, task_id)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from baton.client_portal.requirements import states
 from baton.platform.auth import identity, require
 from baton.platform.web import dbs
-from baton.provider_console import dashboard
+from baton.procurement.handoff import overview as dashboard
+from baton.sourcing.requirements import states
 from baton.tenants import services
 
 bp = Blueprint("provider", __name__, template_folder="templates", url_prefix="/provider")
-
-# Who works the queue: claims, reviews, accepts and returns.
-ACTORS = ("admin", "buyer")
 
 
 @bp.get("/")
@@ -21,7 +18,7 @@ ACTORS = ("admin", "buyer")
 def home():
     ident = identity()
     session = dbs()
-    can_claim = ident.role in ACTORS
+    can_claim = ident.can("requirement.review")
     engagements = services.engagements_of(session, ident.organisation)
     return render_template(
         "provider/home.html",

@@ -29,7 +29,7 @@ def engagements():
 
 
 @blp.get("/members")
-@token_required(roles=("admin",))
+@token_required(permission="members.manage")
 @blp.response(200, MemberSchema(many=True))
 def members():
     return services.list_members(dbs(), identity().organisation.id)

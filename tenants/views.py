@@ -16,8 +16,6 @@ from baton.tenants.models import roles_for
 
 bp = Blueprint("tenants", __name__, template_folder="templates", url_prefix="/organisation")
 
-ADMIN = ("admin",)
-
 
 def _role_choices() -> list[tuple[str, str]]:
     return [(r, r.capitalize()) for r in roles_for(identity().kind)]
@@ -41,13 +39,13 @@ def _members_page(
 
 
 @bp.get("/members")
-@require(roles=ADMIN)
+@require(permission="members.manage")
 def members():
     return _members_page()
 
 
 @bp.post("/members/invite")
-@require(roles=ADMIN)
+@require(permission="members.manage")
 def invite():
     form = InviteForm()
     form.role.choices = _role_choices()
@@ -69,7 +67,7 @@ def invite():
 
 
 @bp.post("/members/<uuid:membership_id>/role")
-@require(roles=ADMIN)
+@require(permission="members.manage")
 def change_role(membership_id: uuid.UUID):
     form = RoleForm()
     form.role.choices = _role_choices()
@@ -86,7 +84,7 @@ def change_role(membership_id: uuid.UUID):
 
 
 @bp.post("/members/<uuid:membership_id>/deactivate")
-@require(roles=ADMIN)
+@require(permission="members.manage")
 def deactivate(membership_id: uuid.UUID):
     EmptyForm().validate_on_submit() or _abort_csrf()
     try:
@@ -103,7 +101,7 @@ def deactivate(membership_id: uuid.UUID):
 
 
 @bp.post("/members/<uuid:membership_id>/reactivate")
-@require(roles=ADMIN)
+@require(permission="members.manage")
 def reactivate(membership_id: uuid.UUID):
     EmptyForm().validate_on_submit() or _abort_csrf()
     membership = services.set_member_active(dbs(), identity().organisation, membership_id, True)
@@ -112,7 +110,7 @@ def reactivate(membership_id: uuid.UUID):
 
 
 @bp.post("/invitations/<uuid:invitation_id>/revoke")
-@require(roles=ADMIN)
+@require(permission="members.manage")
 def revoke_invitation(invitation_id: uuid.UUID):
     EmptyForm().validate_on_submit() or _abort_csrf()
     invitation = services.revoke_invitation(dbs(), identity().organisation, invitation_id)
@@ -136,13 +134,13 @@ def _tokens_page(
 
 
 @bp.get("/api-tokens")
-@require(roles=ADMIN)
+@require(permission="tokens.manage")
 def api_tokens():
     return _tokens_page()
 
 
 @bp.post("/api-tokens")
-@require(roles=ADMIN)
+@require(permission="tokens.manage")
 def create_api_token():
     form = TokenForm()
     form.role.choices = _role_choices()
@@ -164,7 +162,7 @@ def create_api_token():
 
 
 @bp.post("/api-tokens/<uuid:token_id>/revoke")
-@require(roles=ADMIN)
+@require(permission="tokens.manage")
 def revoke_api_token(token_id: uuid.UUID):
     EmptyForm().validate_on_submit() or _abort_csrf()
     row = services.revoke_api_token(dbs(), identity().organisation, token_id)
@@ -182,7 +180,7 @@ def engagements():
 
 
 @bp.get("/audit")
-@require(roles=ADMIN)
+@require(permission="audit.read")
 def audit_log():
     return render_template(
         "tenants/audit_log.html", events=services.recent_audit(dbs(), identity().organisation.id)

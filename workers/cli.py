@@ -7,7 +7,7 @@ import uuid
 import click
 from flask import Flask, current_app
 
-from baton.workers.queues import QUEUE_NAMES
+from baton.platform.queues import QUEUE_NAMES
 
 
 def register_worker_cli(app: Flask) -> None:

@@ -43,8 +43,8 @@ from baton.platform.jobs import (
     retry_intervals,
 )
 from baton.platform.outbox import ENQUEUED, FAILED, OutboxMessage
+from baton.platform.queues import redis_connection
 from baton.platform.tenancy import SERVICE_CONTEXT
-from baton.workers.queues import redis_connection
 
 log = structlog.get_logger("baton.relay")
 

@@ -27,7 +27,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
 
-from baton.workers.queues import QUEUE_NAMES
+from baton.platform.queues import QUEUE_NAMES
 
 log = structlog.get_logger("baton.worker")
 
@@ -52,8 +52,8 @@ class Housekeeper(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        from baton.platform.queues import redis_connection
         from baton.workers.cron import CronLeader
-        from baton.workers.queues import redis_connection
         from baton.workers.relay import RelayLoop
 
         with self.app.app_context():

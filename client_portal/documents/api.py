@@ -12,9 +12,13 @@ import uuid
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
-from baton.client_portal.documents import services
-from baton.client_portal.documents.downloads import revision_response, revision_url
-from baton.client_portal.documents.schemas import (
+from baton.platform import storage
+from baton.platform.api import token_required
+from baton.platform.auth import identity
+from baton.platform.web import dbs
+from baton.sourcing.documents import services
+from baton.sourcing.documents.downloads import revision_response, revision_url
+from baton.sourcing.documents.schemas import (
     DocumentQuerySchema,
     DocumentSchema,
     DocumentWithRevisionsSchema,
@@ -24,14 +28,8 @@ from baton.client_portal.documents.schemas import (
     RevisionFormSchema,
     RevisionSchema,
 )
-from baton.platform import storage
-from baton.platform.api import token_required
-from baton.platform.auth import identity
-from baton.platform.web import dbs
 
 blp = Blueprint("api_documents", __name__, description="The client's documents and revisions")
-
-WRITERS = ("admin", "sourcing")
 
 
 def _tenant_id() -> uuid.UUID:
@@ -61,7 +59,7 @@ def list_documents(args):
 
 
 @blp.post("/documents")
-@token_required(kind="client", roles=WRITERS)
+@token_required(kind="client", permission="document.write")
 @blp.arguments(NewDocumentFormSchema, location="form")
 @blp.arguments(FileSchema, location="files")
 @blp.response(201, DocumentWithRevisionsSchema)
@@ -97,7 +95,7 @@ def list_revisions(document_id: uuid.UUID):
 
 
 @blp.post("/documents/<uuid:document_id>/revisions")
-@token_required(kind="client", roles=WRITERS)
+@token_required(kind="client", permission="document.write")
 @blp.arguments(RevisionFormSchema, location="form")
 @blp.arguments(FileSchema, location="files")
 @blp.response(201, RevisionSchema)

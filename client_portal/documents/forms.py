@@ -7,7 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from baton.client_portal.documents.services import CLIENT_KINDS, KIND_LABELS
+from baton.sourcing.documents.services import CLIENT_KINDS, KIND_LABELS
 
 
 class NewDocumentForm(FlaskForm):

@@ -11,18 +11,16 @@ import uuid
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from baton.client_portal.documents import services
-from baton.client_portal.documents.downloads import revision_response
 from baton.client_portal.documents.forms import NewDocumentForm, RevisionForm
 from baton.platform import storage
 from baton.platform.auth import identity, require
 from baton.platform.errors import ValidationFailed
 from baton.platform.web import dbs
+from baton.sourcing.documents import services
+from baton.sourcing.documents.downloads import revision_response
 from baton.tenants.services import user_names
 
 bp = Blueprint("client_documents", __name__, url_prefix="/client/documents")
-
-WRITERS = ("admin", "sourcing")
 
 
 def _tenant_id() -> uuid.UUID:
@@ -52,7 +50,7 @@ def index():
         q=q,
         kinds=services.CLIENT_KINDS,
         labels=services.KIND_LABELS,
-        can_write=identity().role in WRITERS,
+        can_write=identity().can("document.write"),
     )
 
 
@@ -66,7 +64,7 @@ def _new_page(form: NewDocumentForm, errors=None, status: int = 200):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="document.write")
 def new():
     form = NewDocumentForm()
     if request.method == "GET":
@@ -112,7 +110,7 @@ def _detail_page(document_id: uuid.UUID, form: RevisionForm | None = None, error
         form=form or RevisionForm(formdata=None),
         errors=errors,
         limit=services.megabytes(_max_bytes()),
-        can_write=identity().role in WRITERS and document.provider_id is None,
+        can_write=identity().can("document.write") and document.provider_id is None,
     ), status
 
 
@@ -123,7 +121,7 @@ def detail(document_id: uuid.UUID):
 
 
 @bp.post("/<uuid:document_id>/revisions")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="document.write")
 def add_revision(document_id: uuid.UUID):
     form = RevisionForm()
     services.get_document(dbs(), _tenant_id(), document_id)

@@ -17,14 +17,13 @@ from flask import (
     url_for,
 )
 
-from baton.client_portal.requirements import imports
 from baton.platform.auth import identity, require
 from baton.platform.tasks import FAILED, SUCCEEDED
 from baton.platform.web import dbs
+from baton.sourcing.requirements import imports
 
 bp = Blueprint("client_requirement_imports", __name__, url_prefix="/client/requirements/import")
 
-WRITERS = ("admin", "sourcing")
 # Files with more lines than this are imported by a background job.
 DEFAULT_INLINE_ROWS = 500
 
@@ -49,13 +48,13 @@ def _page(problems=None, status: int = 200, message: str | None = None):
 
 
 @bp.get("/")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def upload():
     return _page()
 
 
 @bp.post("/")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def upload_post():
     file = request.files.get("file")
     if file is None or not file.filename:
@@ -157,7 +156,7 @@ def _example_rows() -> list[list[str]]:
 
 
 @bp.get("/<uuid:task_id>")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def task(task_id: uuid.UUID):
     row = imports.get_task(dbs(), _client_id(), task_id)
     return render_template(
@@ -169,7 +168,7 @@ def task(task_id: uuid.UUID):
 
 
 @bp.get("/<uuid:task_id>/progress")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def progress(task_id: uuid.UUID):
     row = imports.get_task(dbs(), _client_id(), task_id)
     result = row.result or {}

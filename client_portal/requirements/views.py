@@ -15,22 +15,21 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from baton.client_portal.requirements import services, snapshot, states
-from baton.client_portal.requirements.models import PRIORITIES, RETURN_REASONS
-from baton.client_portal.requirements.readiness import ERROR, Finding, Readiness
-from baton.client_portal.requirements.schemas import DraftInputSchema
-from baton.client_portal.suppliers.models import INCOTERMS
 from baton.platform import audit
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.forms import EmptyForm
 from baton.platform.web import dbs
+from baton.sourcing.requirements import services, snapshot, states
+from baton.sourcing.requirements.models import PRIORITIES, RETURN_REASONS
+from baton.sourcing.requirements.readiness import ERROR, Finding, Readiness
+from baton.sourcing.requirements.schemas import DraftInputSchema
+from baton.sourcing.suppliers.models import INCOTERMS
 from baton.tenants.services import user_names
 
 bp = Blueprint("client_requirements", __name__, url_prefix="/client/requirements")
 
-WRITERS = ("admin", "sourcing")
 LINE_INPUTS = ("id", "item_code", "description", "quantity", "unit", "unit_price", "need_by")
 
 
@@ -160,7 +159,7 @@ def index():
         labels=states.STATUS_LABELS,
         groups=states.GROUP_LABELS,
         providers=_provider_names(),
-        can_write=identity().role in WRITERS,
+        can_write=identity().can("requirement.write"),
     )
 
 
@@ -171,8 +170,8 @@ def _provider_names() -> dict:
 
 
 def _choices() -> dict[str, Any]:
-    from baton.client_portal.documents.services import revision_choices
-    from baton.client_portal.suppliers.services import qualification_label, supplier_choices
+    from baton.sourcing.documents.services import revision_choices
+    from baton.sourcing.suppliers.services import qualification_label, supplier_choices
 
     session, client_id = dbs(), _client_id()
     today = utc_today()
@@ -225,7 +224,7 @@ def _preview(values: dict[str, Any]) -> Readiness:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def new():
     if request.method == "GET":
         return _edit_page(blank_values())
@@ -266,7 +265,7 @@ def detail(requirement_id: uuid.UUID):
         labels=states.STATUS_LABELS,
         reason_labels=RETURN_REASONS,
         field_label=snapshot.field_label,
-        can_write=identity().role in WRITERS,
+        can_write=identity().can("requirement.write"),
         can_edit=req.status in states.EDITABLE_STATUSES,
         can_submit=states.allowed("submit", req.status),
         can_cancel=states.allowed("cancel", req.status),
@@ -276,7 +275,7 @@ def detail(requirement_id: uuid.UUID):
 
 
 @bp.route("/<uuid:requirement_id>/edit", methods=["GET", "POST"])
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def edit(requirement_id: uuid.UUID):
     req = services.get_for_client(dbs(), _client_id(), requirement_id)
     if req.status not in states.EDITABLE_STATUSES:
@@ -320,19 +319,19 @@ def _save(req):
 
 
 @bp.post("/readiness-preview")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def readiness_preview():
     """The readiness panel for unsaved form data; writes nothing."""
     values = values_from_form(request.form)
     return render_template(
-        "client/requirements/_readiness.html",
+        "sourcing/requirements/_readiness.html",
         readiness=_preview(values),
         field_label=snapshot.field_label,
     )
 
 
 @bp.post("/<uuid:requirement_id>/submit")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def submit(requirement_id: uuid.UUID):
     EmptyForm().validate_on_submit()
     try:
@@ -347,7 +346,7 @@ def submit(requirement_id: uuid.UUID):
 
 
 @bp.post("/<uuid:requirement_id>/cancel")
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="requirement.write")
 def cancel(requirement_id: uuid.UUID):
     try:
         req = services.cancel(
@@ -373,26 +372,9 @@ def snapshot_view(requirement_id: uuid.UUID, snapshot_id: uuid.UUID):
 
 
 def snapshot_context(session, req, snapshot_id: uuid.UUID) -> dict[str, Any]:
-    """A snapshot and its diff against another version (the previous by default)."""
-    snap = services.get_snapshot(session, req, snapshot_id)
-    snaps = services.snapshots_of(session, req)
-    against = None
-    against_id = request.args.get("against")
-    if against_id:
-        try:
-            against = services.get_snapshot(session, req, uuid.UUID(against_id))
-        except ValueError:
-            against = None
-    if against is None:
-        against = next((s for s in snaps if s.version == snap.version - 1), None)
-    changes = snapshot.diff(against.payload, snap.payload) if against is not None else []
-    return {
+    context = services.compare_snapshot(session, req, snapshot_id, request.args.get("against"))
+    return context | {
         "req": req,
-        "snap": snap,
-        "snapshots": snaps,
-        "against": against,
-        "changes": changes,
-        "verified": snapshot.digest(snap.payload) == snap.sha256,
         "field_label": snapshot.field_label,
         "labels": states.STATUS_LABELS,
         "spec_url": lambda s: url_for(

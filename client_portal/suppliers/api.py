@@ -6,21 +6,19 @@ import uuid
 
 from flask_smorest import Blueprint
 
-from baton.client_portal.suppliers import services
-from baton.client_portal.suppliers.schemas import (
+from baton.platform.api import token_required
+from baton.platform.auth import identity
+from baton.platform.web import dbs
+from baton.sourcing.suppliers import services
+from baton.sourcing.suppliers.schemas import (
     SupplierInSchema,
     SupplierPageSchema,
     SupplierPatchSchema,
     SupplierQuerySchema,
     SupplierSchema,
 )
-from baton.platform.api import token_required
-from baton.platform.auth import identity
-from baton.platform.web import dbs
 
 blp = Blueprint("api_suppliers", __name__, description="The client's suppliers")
-
-WRITERS = ("admin", "sourcing")
 
 
 @blp.get("/suppliers")
@@ -44,7 +42,7 @@ def list_suppliers(args):
 
 
 @blp.post("/suppliers")
-@token_required(kind="client", roles=WRITERS)
+@token_required(kind="client", permission="supplier.write")
 @blp.arguments(SupplierInSchema)
 @blp.response(201, SupplierSchema)
 def create_supplier(data):
@@ -59,7 +57,7 @@ def get_supplier(supplier_id: uuid.UUID):
 
 
 @blp.patch("/suppliers/<uuid:supplier_id>")
-@token_required(kind="client", roles=WRITERS)
+@token_required(kind="client", permission="supplier.write")
 @blp.arguments(SupplierPatchSchema(partial=True))
 @blp.response(200, SupplierSchema)
 def update_supplier(data, supplier_id: uuid.UUID):

@@ -8,8 +8,8 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from baton.client_portal.suppliers.models import INCOTERMS, QUALIFICATION_STATUSES
-from baton.client_portal.suppliers.services import STATUS_LABELS
+from baton.sourcing.suppliers.models import INCOTERMS, QUALIFICATION_STATUSES
+from baton.sourcing.suppliers.services import STATUS_LABELS
 
 
 class SupplierForm(FlaskForm):

@@ -9,19 +9,17 @@ import uuid
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from baton.client_portal.suppliers import services
-from baton.client_portal.suppliers.csv_import import template_csv
 from baton.client_portal.suppliers.forms import ImportForm, SupplierForm
-from baton.client_portal.suppliers.models import QUALIFICATION_STATUSES, Supplier
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ValidationFailed
 from baton.platform.file_import import ImportRejected
 from baton.platform.web import dbs
+from baton.sourcing.suppliers import services
+from baton.sourcing.suppliers.csv_import import template_csv
+from baton.sourcing.suppliers.models import QUALIFICATION_STATUSES, Supplier
 
 bp = Blueprint("client_suppliers", __name__, url_prefix="/client/suppliers")
-
-WRITERS = ("admin", "sourcing")
 
 
 @bp.app_template_global("supplier_qualification")
@@ -75,7 +73,7 @@ def index():
         filters=filters,
         statuses=services.STATUS_LABELS,
         categories=services.categories_in_use(dbs(), _tenant_id()),
-        can_write=identity().role in WRITERS,
+        can_write=identity().can("supplier.write"),
     )
 
 
@@ -88,7 +86,7 @@ def detail(supplier_id: uuid.UUID):
         supplier=supplier,
         events=services.history(dbs(), _tenant_id(), supplier_id),
         statuses=services.STATUS_LABELS,
-        can_write=identity().role in WRITERS,
+        can_write=identity().can("supplier.write"),
     )
 
 
@@ -99,7 +97,7 @@ def _form_page(form: SupplierForm, supplier: Supplier | None, errors=None, statu
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="supplier.write")
 def new():
     form = SupplierForm()
     if request.method == "GET":
@@ -117,7 +115,7 @@ def new():
 
 
 @bp.route("/<uuid:supplier_id>/edit", methods=["GET", "POST"])
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="supplier.write")
 def edit(supplier_id: uuid.UUID):
     supplier = services.get_supplier(dbs(), _tenant_id(), supplier_id)
     if request.method == "GET":
@@ -140,7 +138,7 @@ def edit(supplier_id: uuid.UUID):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@require(kind="client", roles=WRITERS)
+@require(kind="client", permission="supplier.write")
 def import_csv():
     form = ImportForm()
     if request.method == "GET":

@@ -7,18 +7,16 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from baton.client_portal.requirements import services as requirements
-from baton.client_portal.requirements import states
-from baton.client_portal.requirements.models import PRIORITIES, QUEUE_STATUSES
 from baton.platform.auth import identity, require
 from baton.platform.db import utcnow
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.web import dbs
-from baton.provider_console.queue import services
+from baton.procurement.handoff import queue as services
+from baton.procurement.handoff import review as handoff_review
+from baton.sourcing.requirements import states
+from baton.sourcing.requirements.models import PRIORITIES, QUEUE_STATUSES
 
 bp = Blueprint("provider_queue", __name__, url_prefix="/provider/queue")
-
-ACTORS = ("admin", "buyer")
 
 
 def _filters_from(args) -> tuple[services.QueueFilters, dict[str, str]]:
@@ -87,14 +85,14 @@ def index():
         filters=filters,
         problems=problems,
         clients=services.engaged_clients(session, ident.organisation),
-        buyers=requirements.provider_buyers(session, ident.organisation.id),
+        buyers=handoff_review.provider_buyers(session, ident.organisation.id),
         statuses=QUEUE_STATUSES,
         priorities=PRIORITIES,
         sorts=services.SORTS,
         due_filters=services.DUE_FILTERS,
         labels=states.STATUS_LABELS,
         args=args,
-        can_act=ident.role in ACTORS,
+        can_act=ident.can("requirement.review"),
         me=ident.user.id if ident.user else None,
         now=utcnow(),
     )
@@ -108,11 +106,11 @@ def _back(requirement_id: uuid.UUID):
 
 
 @bp.post("/<uuid:requirement_id>/claim")
-@require(kind="provider", roles=ACTORS)
+@require(kind="provider", permission="requirement.review")
 def claim(requirement_id: uuid.UUID):
     ident = identity()
     try:
-        req = requirements.claim(dbs(), ident.organisation.id, ident.user.id, requirement_id)
+        req = handoff_review.claim(dbs(), ident.organisation.id, ident.user.id, requirement_id)
     except ServiceError as exc:
         if exc.status == 404:
             raise
@@ -124,7 +122,7 @@ def claim(requirement_id: uuid.UUID):
 
 
 @bp.post("/<uuid:requirement_id>/assign")
-@require(kind="provider", roles=ACTORS)
+@require(kind="provider", permission="requirement.review")
 def assign(requirement_id: uuid.UUID):
     ident = identity()
     raw = (request.form.get("buyer_id") or "").strip()
@@ -133,7 +131,7 @@ def assign(requirement_id: uuid.UUID):
     except ValueError:
         buyer_id = uuid.uuid4()  # not anyone's id: the service refuses it with a message
     try:
-        req = requirements.assign(dbs(), ident.organisation.id, requirement_id, buyer_id)
+        req = handoff_review.assign(dbs(), ident.organisation.id, requirement_id, buyer_id)
     except ServiceError as exc:
         if exc.status == 404:
             raise

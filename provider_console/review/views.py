@@ -12,22 +12,22 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from baton.client_portal.documents.downloads import revision_response
-from baton.client_portal.requirements import services as requirements
-from baton.client_portal.requirements import snapshot, states
-from baton.client_portal.requirements.models import RETURN_REASONS
-from baton.client_portal.requirements.readiness import Readiness
 from baton.platform import audit
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.web import dbs
+from baton.procurement.handoff import review as handoff_review
+from baton.sourcing.documents.downloads import revision_response
+from baton.sourcing.requirements import services as requirements
+from baton.sourcing.requirements import snapshot, states
+from baton.sourcing.requirements.models import RETURN_REASONS
+from baton.sourcing.requirements.readiness import Readiness
 from baton.tenants.models import Organisation
 from baton.tenants.services import user_names
 
 bp = Blueprint("provider_review", __name__, url_prefix="/provider/requirements")
 
-ACTORS = ("admin", "buyer")
 REASON_ROWS = 3
 # Which return reason a hard readiness failure suggests.
 SUGGESTED_REASON = {
@@ -80,7 +80,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
     field_choices = [("", "The requirement as a whole"), ("lines", "The lines")]
     field_choices += [(path, snapshot.field_label(path)) for path in fields]
     client = session.get(Organisation, req.tenant_id)
-    can_act = identity().role in ACTORS
+    can_act = identity().can("requirement.review")
     return render_template(
         "provider/review/review.html",
         req=req,
@@ -90,7 +90,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         readiness=result,
         reviews=reviews,
         people=people,
-        buyers=requirements.provider_buyers(session, req.provider_id),
+        buyers=handoff_review.provider_buyers(session, req.provider_id),
         reason_rows=reasons if reasons is not None else _suggested(result),
         comment=comment,
         errors=errors or {},
@@ -115,22 +115,26 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
 @bp.get("/<uuid:requirement_id>")
 @require(kind="provider")
 def review(requirement_id: uuid.UUID):
-    req = requirements.open_review(
-        dbs(), _provider_id(), _user_id(), requirement_id, can_act=identity().role in ACTORS
+    req = handoff_review.open_review(
+        dbs(),
+        _provider_id(),
+        _user_id(),
+        requirement_id,
+        can_act=identity().can("requirement.review"),
     )
     return _page(req)
 
 
 @bp.post("/<uuid:requirement_id>/accept")
-@require(kind="provider", roles=ACTORS)
+@require(kind="provider", permission="requirement.review")
 def accept(requirement_id: uuid.UUID):
     try:
-        req = requirements.accept(
+        req = handoff_review.accept(
             dbs(), _provider_id(), _user_id(), requirement_id, request.form.get("comment")
         )
     except ValidationFailed as exc:
         dbs().rollback()
-        req = requirements.get_for_provider(dbs(), _provider_id(), requirement_id)
+        req = handoff_review.get_for_provider(dbs(), _provider_id(), requirement_id)
         return _page(req, errors=exc.errors, status=422)
     except ServiceError as exc:
         if exc.status == 404:
@@ -159,18 +163,18 @@ def reasons_from_form(form) -> list[dict[str, Any]]:
 
 
 @bp.post("/<uuid:requirement_id>/return")
-@require(kind="provider", roles=ACTORS)
+@require(kind="provider", permission="requirement.review")
 def return_(requirement_id: uuid.UUID):
     rows = reasons_from_form(request.form)
     chosen = [r for r in rows if r["code"]]
     comment = (request.form.get("comment") or "").strip()
     try:
-        req = requirements.return_requirement(
+        req = handoff_review.return_requirement(
             dbs(), _provider_id(), _user_id(), requirement_id, chosen, comment
         )
     except ValidationFailed as exc:
         dbs().rollback()
-        req = requirements.get_for_provider(dbs(), _provider_id(), requirement_id)
+        req = handoff_review.get_for_provider(dbs(), _provider_id(), requirement_id)
         return _page(req, reasons=rows or None, comment=comment, errors=exc.errors, status=422)
     except ServiceError as exc:
         if exc.status == 404:
@@ -185,20 +189,24 @@ def return_(requirement_id: uuid.UUID):
 @bp.get("/<uuid:requirement_id>/snapshots/<uuid:snapshot_id>")
 @require(kind="provider")
 def snapshot_view(requirement_id: uuid.UUID, snapshot_id: uuid.UUID):
-    from baton.client_portal.requirements.views import snapshot_context
-
     session = dbs()
-    req = requirements.get_for_provider(session, _provider_id(), requirement_id)
-    context = snapshot_context(session, req, snapshot_id)
-    context["spec_url"] = lambda s: url_for(
-        ".download_spec", requirement_id=req.id, revision_id=s["revision_id"]
+    req = handoff_review.get_for_provider(session, _provider_id(), requirement_id)
+    context = requirements.compare_snapshot(session, req, snapshot_id, request.args.get("against"))
+    return render_template(
+        "provider/review/snapshot.html",
+        **context,
+        req=req,
+        field_label=snapshot.field_label,
+        labels=states.STATUS_LABELS,
+        spec_url=lambda s: url_for(
+            ".download_spec", requirement_id=req.id, revision_id=s["revision_id"]
+        ),
     )
-    return render_template("provider/review/snapshot.html", **context)
 
 
 @bp.get("/<uuid:requirement_id>/specs/<uuid:revision_id>")
 @require(kind="provider")
 def download_spec(requirement_id: uuid.UUID, revision_id: uuid.UUID):
     """A specification the client attached to this handoff, and no other document."""
-    revision = requirements.spec_for_provider(dbs(), _provider_id(), requirement_id, revision_id)
+    revision = handoff_review.spec_for_provider(dbs(), _provider_id(), requirement_id, revision_id)
     return revision_response(revision)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from baton.client_portal.documents.models import Document, DocumentRevision
-from baton.client_portal.requirements import services as requirements
-from baton.client_portal.requirements.models import Requirement
-from baton.client_portal.suppliers.models import Supplier
 from baton.platform.db import db, utcnow
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.sourcing.documents.models import Document, DocumentRevision
+from baton.sourcing.requirements import services as requirements
+from baton.sourcing.requirements.models import Requirement
+from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Organisation, User
 
 
@@ -188,7 +188,7 @@ def test_seeding_again_changes_nothing(fresh_app):
 
 
 def test_an_older_seed_gets_the_handoff_data_once(fresh_app):
-    from baton.platform.demo import seed_organisations
+    from baton.tenants.demo import seed_organisations
 
     with fresh_app.app_context():
         assert seed_organisations() is True

@@ -43,8 +43,8 @@ def test_import_platform_from_the_repository_root_is_the_standard_library():
 
 def test_areas_import_under_the_baton_namespace_from_the_repository_root():
     result = _python_at_root(
-        "import baton.platform, baton.tenants, baton.workers, baton.client_portal,"
-        " baton.provider_console;"
+        "import baton.platform, baton.tenants, baton.workers, baton.client_portal, baton.sourcing,"
+        " baton.procurement, baton.provider_console;"
         "from baton.platform.app import create_app;"
         "print(list(baton.platform.__path__)[0])"
     )

@@ -269,7 +269,7 @@ def without_rls(request, pg_urls, tmp_path_factory):
 
 
 def test_bulk_changes_are_scoped_without_rls(without_rls):
-    from baton.client_portal.suppliers.models import Supplier
+    from baton.sourcing.suppliers.models import Supplier
 
     database, world = without_rls
     orgs = world.orgs

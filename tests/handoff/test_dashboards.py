@@ -7,12 +7,13 @@ import re
 import uuid
 from datetime import timedelta
 
-from baton.client_portal import dashboard as client_dashboard
-from baton.client_portal.requirements import services
-from baton.client_portal.requirements.models import Requirement
 from baton.platform.db import utcnow
-from baton.provider_console import dashboard as provider_dashboard
-from baton.provider_console.queue.services import day_bounds
+from baton.procurement.handoff import overview as provider_dashboard
+from baton.procurement.handoff import review
+from baton.procurement.handoff.queue import day_bounds
+from baton.sourcing import overview as client_dashboard
+from baton.sourcing.requirements import services
+from baton.sourcing.requirements.models import Requirement
 from baton.tenants.models import Organisation
 from tests.support import requirements as h
 from tests.support.world import login
@@ -35,7 +36,7 @@ def draft(app, world, reference: str, client: str = "acme"):
 
 def give_back(app, world, rid, reasons, comment=None):
     with h.as_provider(app, world) as (session, uid):
-        services.return_requirement(session, world.orgs["north"], uid, rid, reasons, comment)
+        review.return_requirement(session, world.orgs["north"], uid, rid, reasons, comment)
 
 
 def set_due(app, rid, due):
@@ -88,9 +89,9 @@ def test_client_home_counts_requirements_by_what_needs_doing(app, world):
     handed_off(app, world, "globex", "G-SUB")
     with h.as_provider(app, world) as (session, uid):
         north = world.orgs["north"]
-        services.open_review(session, north, uid, in_review)
-        services.accept(session, north, uid, accepted)
-        services.return_requirement(
+        review.open_review(session, north, uid, in_review)
+        review.accept(session, north, uid, accepted)
+        review.return_requirement(
             session, north, uid, returned, [{"code": "other", "comment": "?"}]
         )
     with h.as_client(app, world) as (session, uid):
@@ -267,11 +268,11 @@ def test_provider_home_lists_my_claims_and_unclaimed_arrivals(app, world):
     new = handed_off(app, world, "globex", "G-NEW")
     set_due(app, mine, utcnow() - timedelta(hours=1))
     with h.as_provider(app, world) as (session, uid):
-        services.claim(session, world.orgs["north"], uid, mine)
+        review.claim(session, world.orgs["north"], uid, mine)
     with h.as_provider(app, world, who="north_admin") as (session, uid):
-        services.claim(session, world.orgs["north"], uid, admins)
+        review.claim(session, world.orgs["north"], uid, admins)
         # Opened for review but nobody claimed it: no longer a new arrival.
-        services.open_review(session, world.orgs["north"], uid, opened)
+        review.open_review(session, world.orgs["north"], uid, opened)
 
     with h.as_provider(app, world) as (session, uid):
         home = provider_dashboard.provider_home(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from baton.client_portal.documents.models import Document, DocumentRevision
 from baton.platform.db import db
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.sourcing.documents.models import Document, DocumentRevision
 from tests.support.world import login
 
 MB = 1024 * 1024

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from baton.client_portal.documents.filetypes import RefusedFile, clean_filename, sniff
+from baton.sourcing.documents.filetypes import RefusedFile, clean_filename, sniff
 
 
 def office(folder: str) -> bytes:

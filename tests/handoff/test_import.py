@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
-from baton.client_portal.requirements import imports
-from baton.client_portal.requirements.models import Requirement, RequirementImport
 from baton.platform.tasks import AtomicProgress, BackgroundTask
+from baton.sourcing.requirements import imports
+from baton.sourcing.requirements.models import Requirement, RequirementImport
 from tests.support import requirements as h
 from tests.support.world import login
 
@@ -332,7 +332,9 @@ def test_progress_is_visible_while_the_import_is_still_running(pg_app, pg_world,
 
     def watching(self, done=None, total=None, phase=None):
         original(self, done, total, phase)
-        with h.service_session(app) as session:
+        # What the client's page reads meanwhile, from another connection.
+        session = h.db.new_session(self.ctx)
+        try:
             task = session.get(BackgroundTask, self.task.id)
             written = session.scalar(
                 sa.select(sa.func.count())
@@ -340,6 +342,8 @@ def test_progress_is_visible_while_the_import_is_still_running(pg_app, pg_world,
                 .where(Requirement.tenant_id == world.orgs["acme"])
             )
             seen.append((task.done, task.total, task.result["phase"], written))
+        finally:
+            session.close()
 
     monkeypatch.setattr(AtomicProgress, "report", watching)
     with h.as_client(app, world) as (session, uid):

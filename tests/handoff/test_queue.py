@@ -8,11 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from baton.client_portal.requirements import services
-from baton.client_portal.requirements.models import Requirement
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
-from baton.provider_console.queue import services as queue
+from baton.procurement.handoff import queue, review
+from baton.sourcing.requirements.models import Requirement
 from baton.tenants.models import Organisation
 from tests.support import requirements as h
 from tests.support.world import login
@@ -82,8 +81,8 @@ def test_filters_by_client_status_buyer_priority_readiness_and_need_by(app, worl
     a2 = submitted_for(app, world, "acme", "A-2", ship_to=None)
     g1 = submitted_for(app, world, "globex", "G-1")
     with h.as_provider(app, world) as (session, uid):
-        services.claim(session, world.orgs["north"], uid, g1)
-        services.open_review(session, world.orgs["north"], uid, a1)
+        review.claim(session, world.orgs["north"], uid, g1)
+        review.open_review(session, world.orgs["north"], uid, a1)
     set_fields(app, a2, earliest_need_by=h.today() + timedelta(days=200))
 
     def only(**kw):
@@ -157,7 +156,7 @@ def test_due_today_counts_per_client_on_the_providers_clock(app, world):
     set_fields(app, g2, sla_due_at=now + timedelta(days=3))
     # Returned: waiting on the client, so not on the provider's clock.
     with h.as_provider(app, world) as (session, uid):
-        services.return_requirement(
+        review.return_requirement(
             session, world.orgs["north"], uid, a2, [{"code": "other", "comment": "?"}]
         )
     due = {d.client_name: d.count for d in read(app, world).due_today}

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from baton.client_portal.requirements.readiness import (
+from baton.platform.db import utc_today
+from baton.procurement.handoff import review
+from baton.sourcing.requirements.readiness import (
     ERROR,
     WARNING,
     LineFacts,
@@ -18,7 +20,6 @@ from baton.client_portal.requirements.readiness import (
     SupplierFacts,
     check,
 )
-from baton.platform.db import utc_today
 
 TODAY = date(2027, 3, 1)
 GOOD_SUPPLIER = SupplierFacts("Bolt & Co", "EUR", "qualified", date(2028, 1, 1))
@@ -266,7 +267,6 @@ def test_ready_exactly_when_no_rule_is_broken(req, today):
 def test_no_requirement_with_a_hard_failure_is_ever_accepted(sqlite_app, req):
     """Through the real services: make the packet, submit it, try to accept it.
     Accepted if and only if the check finds no hard failure."""
-    from baton.client_portal.requirements import services
     from baton.platform.errors import ValidationFailed
     from tests.support import requirements as h
     from tests.support.world import make_world
@@ -347,7 +347,7 @@ def test_no_requirement_with_a_hard_failure_is_ever_accepted(sqlite_app, req):
     ).ready
     try:
         with h.as_provider(app, world) as (session, user_id):
-            services.accept(session, world.orgs["north"], user_id, rid)
+            review.accept(session, world.orgs["north"], user_id, rid)
         accepted = True
     except ValidationFailed:
         accepted = False

@@ -12,10 +12,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from baton.client_portal.requirements import services, snapshot, states
-from baton.client_portal.requirements.models import HandoffSnapshot, Requirement
 from baton.platform.audit import AuditEvent
 from baton.platform.errors import Conflict, Forbidden
+from baton.procurement.handoff import review
+from baton.sourcing.requirements import services, snapshot, states
+from baton.sourcing.requirements.models import HandoffSnapshot, Requirement
 from tests.support import requirements as h
 from tests.support.world import login
 
@@ -293,7 +294,7 @@ def test_time_spent_returned_does_not_count_against_the_provider(app, world):
     rid = h.submitted(app, world)
     due = h.load(app, rid).sla_due_at
     with h.as_provider(app, world) as (session, uid):
-        services.return_requirement(
+        review.return_requirement(
             session, world.orgs["north"], uid, rid, [{"code": "other", "comment": "Call me"}]
         )
     # Pretend the client took five hours to answer.

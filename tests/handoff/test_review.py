@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from baton.client_portal.requirements import services
-from baton.client_portal.requirements.models import Requirement, RequirementReview
 from baton.platform.audit import AuditEvent
+from baton.procurement.handoff import review
+from baton.sourcing.requirements import services
+from baton.sourcing.requirements.models import Requirement, RequirementReview
 from tests.support import requirements as h
 from tests.support.world import login
 
@@ -66,7 +67,7 @@ def test_a_supplier_lapsing_after_submission_blocks_acceptance(app, world, buyer
     supplier = h.make_supplier(app, world, qualified_until=h.today() + timedelta(days=400))
     rid = h.submitted(app, world, supplier_id=supplier)
     with h.service_session(app) as session:
-        from baton.client_portal.suppliers.models import Supplier
+        from baton.sourcing.suppliers.models import Supplier
 
         session.get(Supplier, supplier).qualified_until = h.today() - timedelta(days=1)
     page = buyer.get(f"/provider/requirements/{rid}")
@@ -193,8 +194,8 @@ def test_rls_alone_hides_a_clients_drafts_from_the_provider(pg_app, pg_world):
 
 
 def test_buyers_download_only_the_specifications_attached_to_the_handoff(app, world, buyer):
-    from baton.client_portal.documents import services as documents
     from baton.platform import storage
+    from baton.sourcing.documents import services as documents
 
     pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
     with h.as_client(app, world) as (session, user_id):
@@ -271,7 +272,7 @@ def test_claim_and_assign_only_to_this_providers_buyers(app, world, buyer):
 def test_the_provider_reads_what_changed_between_versions(app, world, buyer):
     rid = h.submitted(app, world)
     with h.as_provider(app, world) as (session, uid):
-        services.return_requirement(
+        review.return_requirement(
             session, world.orgs["north"], uid, rid, [{"code": "other", "comment": "Quantity?"}]
         )
     data = h.input_data(app, rid)

@@ -198,7 +198,7 @@ def test_a_failing_store_leaves_no_row_and_says_so(pg_urls, s3_server, tmp_path,
 def test_a_database_failure_after_storing_deletes_the_object(
     pg_s3_app, s3_world, s3_server, monkeypatch
 ):
-    from baton.client_portal.documents import services
+    from baton.sourcing.documents import services
 
     acme = s3_world.orgs["acme"]
     client = pg_s3_app.test_client()

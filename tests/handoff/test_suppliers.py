@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from baton.client_portal.suppliers import services
-from baton.client_portal.suppliers.models import Supplier
 from baton.platform.audit import AuditEvent
 from baton.platform.db import db
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.sourcing.suppliers import services
+from baton.sourcing.suppliers.models import Supplier
 from tests.support.world import login
 
 GOOD = {

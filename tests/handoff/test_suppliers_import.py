@@ -8,9 +8,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from baton.client_portal.suppliers.models import Supplier
 from baton.platform.db import db
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.sourcing.suppliers.models import Supplier
 from tests.handoff.test_suppliers import add_supplier, count_suppliers
 from tests.support.world import login
 

@@ -7,7 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from baton.platform.db import db, utcnow
+from baton.platform.db import db, get_context, utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.outbox import FAILED, OutboxMessage
 from baton.platform.tasks import (
@@ -37,8 +37,9 @@ def _import_rows(session, payload, progress: Progress):
             progress.error(number, str(exc))
         progress.advance(session)
         if number == 25:
-            # What a polling page would read now, from another connection.
-            other = db.new_service_session(SERVICE_CONTEXT)
+            # What a polling page would read now, from another connection
+            # in the same tenant's context.
+            other = db.new_session(get_context(session))
             try:
                 task = other.get(BackgroundTask, progress.task.id)
                 seen_while_running.append(task.done)
@@ -104,8 +105,9 @@ def _import_atomic(session, payload, progress: AtomicProgress):
         session.flush()
         if number % 5 == 0:
             progress.report(number, phase="Writing")
-            # What a polling page would read now, from another connection.
-            other = db.new_service_session(SERVICE_CONTEXT)
+            # What a polling page would read now, from another connection
+            # in the same tenant's context.
+            other = db.new_session(get_context(session))
             try:
                 seen = other.get(BackgroundTask, task.id)
                 seen_out_of_band.append(

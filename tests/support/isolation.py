@@ -366,7 +366,7 @@ def _failed_job(v: Victim) -> uuid.UUID:
 
 @parameter("supplier_id")
 def _supplier(v: Victim) -> uuid.UUID:
-    from baton.client_portal.suppliers import services as suppliers
+    from baton.sourcing.suppliers import services as suppliers
 
     supplier = suppliers.create_supplier(
         v.session,
@@ -383,8 +383,8 @@ def _supplier(v: Victim) -> uuid.UUID:
 
 
 def _upload(v: Victim, **kwargs):
-    from baton.client_portal.documents import services as documents
     from baton.platform.storage import get_store
+    from baton.sourcing.documents import services as documents
 
     content = f"%PDF-1.4 specification {v.tag}".encode()
     return dict(
@@ -421,7 +421,7 @@ def _requirement(v: Victim) -> uuid.UUID:
     from datetime import date
     from decimal import Decimal
 
-    from baton.client_portal.requirements import services as requirements
+    from baton.sourcing.requirements import services as requirements
 
     data = {
         "client_reference": f"REQ-{v.tag}",
@@ -452,7 +452,7 @@ def _requirement(v: Victim) -> uuid.UUID:
 
 @parameter("snapshot_id")
 def _handoff_snapshot(v: Victim) -> uuid.UUID:
-    from baton.client_portal.requirements.models import Requirement
+    from baton.sourcing.requirements.models import Requirement
 
     return v.session.get(Requirement, uuid.UUID(v.id("requirement_id"))).current_snapshot_id
 

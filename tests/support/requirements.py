@@ -20,14 +20,14 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from baton.client_portal.documents.models import Document, DocumentRevision
-from baton.client_portal.requirements import services
-from baton.client_portal.requirements.models import Requirement
-from baton.client_portal.suppliers.models import Supplier
 from baton.platform.db import db, set_context, utc_today
 from baton.platform.jobs import drain_inline
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT, client_context, provider_context
+from baton.sourcing.documents.models import Document, DocumentRevision
+from baton.sourcing.requirements import services
+from baton.sourcing.requirements.models import Requirement
+from baton.sourcing.suppliers.models import Supplier
 from tests.support.world import World
 
 
@@ -248,7 +248,7 @@ def body_text(msg: email.message.EmailMessage) -> str:
 
 
 def load_lines(app: Flask, requirement_id: uuid.UUID) -> list:
-    from baton.client_portal.requirements.models import RequirementLine
+    from baton.sourcing.requirements.models import RequirementLine
 
     with service_session(app) as session:
         lines = list(

@@ -1,0 +1,26 @@
+"""The client portal's pages, API and navigation."""
+
+from baton.platform.areas import Area, NavEntry
+
+AREA = Area(
+    name="client_portal",
+    requires=("sourcing", "procurement"),
+    blueprints=(
+        "baton.client_portal.views:bp",
+        "baton.client_portal.suppliers.views:bp",
+        "baton.client_portal.documents.views:bp",
+        "baton.client_portal.requirements.views:bp",
+        "baton.client_portal.requirements.import_views:bp",
+    ),
+    api_blueprints=(
+        "baton.client_portal.suppliers.api:blp",
+        "baton.client_portal.documents.api:blp",
+        "baton.client_portal.requirements.api:blp",
+    ),
+    nav=(
+        NavEntry("client", "Home", "client.home", 10),
+        NavEntry("client", "Suppliers", "client_suppliers.index", 20),
+        NavEntry("client", "Documents", "client_documents.index", 30),
+        NavEntry("client", "Requirements", "client_requirements.index", 40),
+    ),
+)

@@ -1,0 +1,252 @@
+"""The provider's one queue across all its clients.
+
+A page is read in index order and stops after one page: the partial indexes
+``ix_requirements_queue_*`` (provider, sort key, id) hold exactly the queue's
+statuses, so the first page of 200,000 rows costs the same as of 200
+(see bench/queue_page.py). No total count is taken for the same reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from baton.platform.db import utcnow
+from baton.platform.errors import ValidationFailed
+from baton.procurement.handoff.review import provider_visible
+from baton.sourcing.requirements.models import PRIORITIES, QUEUE_STATUSES, Requirement
+from baton.sourcing.suppliers.models import Supplier
+from baton.tenants.models import Organisation
+from baton.tenants.services import engaged_client_ids, user_names
+
+PAGE_SIZE = 50
+SORTS = {
+    "sla": "SLA due time",
+    "need_by": "Need-by date",
+    "age": "Oldest first",
+}
+# Waiting on the provider: what counts against its handoff-to-release clock today.
+ON_PROVIDER_CLOCK = ("submitted", "in_review", "accepted")
+# On the provider's clock and due today (in its time zone), or already past due.
+DUE_FILTERS = {"today": "Due today", "overdue": "Overdue"}
+
+
+@dataclass
+class QueueFilters:
+    client_id: uuid.UUID | None = None
+    status: str | None = None
+    buyer: str | None = None  # "me", "none" or a user id
+    priority: str | None = None
+    need_by_from: date | None = None
+    need_by_to: date | None = None
+    readiness: str | None = None  # "ready" or "not_ready"
+    due: str | None = None  # "today" or "overdue"
+    sort: str = "sla"
+    page: int = 1
+
+    def check(self) -> None:
+        errors = {}
+        if self.status and self.status not in QUEUE_STATUSES:
+            errors["status"] = f"Choose one of {', '.join(QUEUE_STATUSES)}."
+        if self.priority and self.priority not in PRIORITIES:
+            errors["priority"] = f"Choose one of {', '.join(PRIORITIES)}."
+        if self.readiness and self.readiness not in ("ready", "not_ready"):
+            errors["readiness"] = "Choose ready or not_ready."
+        if self.due and self.due not in DUE_FILTERS:
+            errors["due"] = f"Choose one of {', '.join(DUE_FILTERS)}."
+        if self.sort not in SORTS:
+            errors["sort"] = f"Sort by one of {', '.join(SORTS)}."
+        if self.buyer and self.buyer not in ("me", "none"):
+            try:
+                uuid.UUID(self.buyer)
+            except ValueError:
+                errors["buyer"] = "Choose a buyer from the list."
+        if self.need_by_from and self.need_by_to and self.need_by_from > self.need_by_to:
+            errors["need_by_to"] = "The end of the need-by window is before its start."
+        if self.page < 1:
+            errors["page"] = "Pages start at 1."
+        if errors:
+            raise ValidationFailed(errors)
+
+
+@dataclass
+class QueueRow:
+    requirement: Requirement
+    client_name: str
+    buyer_name: str | None
+    supplier_name: str | None
+
+
+@dataclass
+class DueToday:
+    client_id: uuid.UUID
+    client_name: str
+    count: int
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    page: int
+    has_next: bool
+    due_today: list[DueToday] = field(default_factory=list)
+
+
+def _sort_keys(sort: str) -> list:
+    if sort == "need_by":
+        return [Requirement.earliest_need_by.asc().nulls_last(), Requirement.id]
+    if sort == "age":
+        return [Requirement.submitted_at.asc(), Requirement.id]
+    return [Requirement.sla_due_at.asc(), Requirement.id]
+
+
+def day_bounds(tz_name: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Start and end of today in the organisation's time zone, as UTC instants."""
+    try:
+        tz = ZoneInfo(tz_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = (now or utcnow()).astimezone(tz)
+    start = datetime(local.year, local.month, local.day, tzinfo=tz)
+    end = start + timedelta(days=1)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def read_queue(
+    session: Session,
+    provider: Organisation,
+    user_id: uuid.UUID | None,
+    filters: QueueFilters,
+    *,
+    page_size: int = PAGE_SIZE,
+    with_due_today: bool = True,
+) -> QueuePage:
+    filters.check()
+    client_ids = engaged_client_ids(session, provider.id)
+    if filters.client_id is not None:
+        # A client the provider is not engaged with simply has nothing in the queue.
+        client_ids = client_ids & {filters.client_id}
+    if not client_ids:
+        return QueuePage([], filters.page, False, [])
+    stmt = sa.select(Requirement).where(
+        *provider_visible(provider.id, client_ids),
+        Requirement.status.in_(QUEUE_STATUSES),
+    )
+    if filters.status:
+        stmt = stmt.where(Requirement.status == filters.status)
+    if filters.priority:
+        stmt = stmt.where(Requirement.priority == filters.priority)
+    if filters.buyer == "me":
+        stmt = stmt.where(Requirement.assigned_buyer_id == user_id)
+    elif filters.buyer == "none":
+        stmt = stmt.where(Requirement.assigned_buyer_id.is_(None))
+    elif filters.buyer:
+        stmt = stmt.where(Requirement.assigned_buyer_id == uuid.UUID(filters.buyer))
+    if filters.need_by_from:
+        stmt = stmt.where(Requirement.earliest_need_by >= filters.need_by_from)
+    if filters.need_by_to:
+        stmt = stmt.where(Requirement.earliest_need_by <= filters.need_by_to)
+    if filters.readiness == "ready":
+        stmt = stmt.where(Requirement.ready.is_(True))
+    elif filters.readiness == "not_ready":
+        stmt = stmt.where(Requirement.ready.is_(False))
+    if filters.due:
+        stmt = stmt.where(Requirement.status.in_(ON_PROVIDER_CLOCK))
+        if filters.due == "today":
+            start, end = day_bounds(provider.timezone)
+            stmt = stmt.where(Requirement.sla_due_at >= start, Requirement.sla_due_at < end)
+        else:
+            stmt = stmt.where(Requirement.sla_due_at < utcnow())
+    stmt = (
+        stmt.order_by(*_sort_keys(filters.sort))
+        .limit(page_size + 1)
+        .offset((filters.page - 1) * page_size)
+    )
+    found = list(session.scalars(stmt))
+    has_next = len(found) > page_size
+    found = found[:page_size]
+    rows = _decorate(session, found)
+    due = due_today(session, provider, client_ids) if with_due_today else []
+    return QueuePage(rows, filters.page, has_next, due)
+
+
+def _decorate(session: Session, found: list[Requirement]) -> list[QueueRow]:
+    """Names for one page, in three small lookups rather than joins over the whole queue."""
+    if not found:
+        return []
+    clients = dict(
+        session.execute(
+            sa.select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({r.tenant_id for r in found})
+            )
+        ).all()
+    )
+    buyers = user_names(session, (r.assigned_buyer_id for r in found))
+    supplier_keys = {(r.tenant_id, r.supplier_id) for r in found if r.supplier_id}
+    suppliers = {}
+    if supplier_keys:
+        suppliers = {
+            (t, i): name
+            for t, i, name in session.execute(
+                sa.select(Supplier.tenant_id, Supplier.id, Supplier.name).where(
+                    Supplier.id.in_({i for _t, i in supplier_keys}),
+                    Supplier.tenant_id.in_({t for t, _i in supplier_keys}),
+                )
+            ).all()
+        }
+    return [
+        QueueRow(
+            requirement=r,
+            client_name=clients.get(r.tenant_id, ""),
+            buyer_name=buyers.get(r.assigned_buyer_id),
+            supplier_name=suppliers.get((r.tenant_id, r.supplier_id)),
+        )
+        for r in found
+    ]
+
+
+def due_today(
+    session: Session, provider: Organisation, client_ids: set[uuid.UUID] | None = None
+) -> list[DueToday]:
+    """Per client, how many requirements fall due today on the provider's clock."""
+    if client_ids is None:
+        client_ids = engaged_client_ids(session, provider.id)
+    if not client_ids:
+        return []
+    start, end = day_bounds(provider.timezone)
+    rows = session.execute(
+        sa.select(Requirement.tenant_id, sa.func.count())
+        .where(
+            *provider_visible(provider.id, client_ids),
+            Requirement.status.in_(ON_PROVIDER_CLOCK),
+            Requirement.sla_due_at >= start,
+            Requirement.sla_due_at < end,
+        )
+        .group_by(Requirement.tenant_id)
+    ).all()
+    names = dict(
+        session.execute(
+            sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(client_ids))
+        ).all()
+    )
+    counts = dict(rows)
+    return sorted(
+        (DueToday(cid, names.get(cid, ""), counts.get(cid, 0)) for cid in client_ids),
+        key=lambda d: (-d.count, d.client_name),
+    )
+
+
+def engaged_clients(session: Session, provider: Organisation) -> list[Organisation]:
+    ids = engaged_client_ids(session, provider.id)
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            sa.select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)
+        )
+    )

@@ -1,0 +1,291 @@
+"""The provider's side of the handoff: what it may see, review, accept, return,
+claim and assign. Status changes go through the sourcing area's ``transition``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from baton.platform import audit
+from baton.platform.db import utcnow
+from baton.platform.errors import Conflict, NotFound, ValidationFailed
+from baton.sourcing.documents.models import DocumentRevision
+from baton.sourcing.requirements import snapshot, states
+from baton.sourcing.requirements.drafts import _text
+from baton.sourcing.requirements.handoff import transition
+from baton.sourcing.requirements.models import (
+    QUEUE_STATUSES,
+    RETURN_REASONS,
+    Requirement,
+    RequirementReview,
+)
+from baton.sourcing.requirements.queries import current_snapshot, snapshot_readiness, snapshots_of
+from baton.tenants.models import Membership, User
+from baton.tenants.services import engaged_client_ids
+
+BUYER_ROLES = ("buyer", "admin")
+
+
+class NotReady(ValidationFailed):
+    """Acceptance refused: the packet still has hard readiness failures."""
+
+
+def provider_visible(provider_id: uuid.UUID, client_ids: set[uuid.UUID]) -> list:
+    """What a provider may see: handed to it, by a client it is actively engaged
+    with, and submitted at least once (a draft is the client's alone)."""
+    return [
+        Requirement.provider_id == provider_id,
+        Requirement.tenant_id.in_(client_ids),
+        Requirement.status != "draft",
+        Requirement.submitted_at.is_not(None),
+    ]
+
+
+def get_for_provider(
+    session: Session, provider_id: uuid.UUID, requirement_id: uuid.UUID, *, lock: bool = False
+) -> Requirement:
+    client_ids = engaged_client_ids(session, provider_id)
+    stmt = sa.select(Requirement).where(
+        Requirement.id == requirement_id, *provider_visible(provider_id, client_ids)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    req = session.scalar(stmt)
+    if req is None:
+        raise NotFound("No such requirement.")
+    return req
+
+
+def spec_for_provider(
+    session: Session, provider_id: uuid.UUID, requirement_id: uuid.UUID, revision_id: uuid.UUID
+) -> DocumentRevision:
+    """A specification revision handed off with this requirement, and no other of the
+    client's documents; the provider's download of it is recorded in the client's log."""
+    req = get_for_provider(session, provider_id, requirement_id)
+    attached = {
+        spec["revision_id"]
+        for snap in snapshots_of(session, req)
+        for line in snap.payload["lines"]
+        for spec in line["specs"]
+    }
+    if str(revision_id) not in attached:
+        raise NotFound("No such specification on this requirement.")
+    revision = session.scalar(
+        sa.select(DocumentRevision).where(
+            DocumentRevision.tenant_id == req.tenant_id, DocumentRevision.id == revision_id
+        )
+    )
+    if revision is None:
+        raise NotFound("No such specification on this requirement.")
+    audit.record(
+        session,
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        action="document.downloaded",
+        entity_type="document_revision",
+        entity_id=revision.id,
+        changes={"requirement": [None, req.client_reference]},
+    )
+    return revision
+
+
+# --- provider actions -------------------------------------------------------------------------
+
+
+def open_review(
+    session: Session,
+    provider_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    requirement_id: uuid.UUID,
+    *,
+    can_act: bool = True,
+) -> Requirement:
+    """Opening a submitted requirement starts its review (submitted -> in_review)."""
+    req = get_for_provider(session, provider_id, requirement_id, lock=can_act)
+    if can_act and req.status == "submitted":
+        transition(session, req, "start_review", side=states.PROVIDER)
+    return req
+
+
+def accept(
+    session: Session,
+    provider_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    requirement_id: uuid.UUID,
+    comment: str | None = None,
+) -> Requirement:
+    req = get_for_provider(session, provider_id, requirement_id, lock=True)
+    if req.status == "submitted":
+        transition(session, req, "start_review", side=states.PROVIDER)
+    if not states.allowed("accept", req.status):
+        raise Conflict(
+            f"This requirement is {states.label(req.status).lower()}; it cannot be accepted."
+        )
+    snap = current_snapshot(session, req)
+    result = snapshot_readiness(session, req, snap)
+    if not result.ready:
+        errors = {"_form": "It cannot be accepted while it has hard failures; return it instead."}
+        for finding in result.hard_failures:
+            errors.setdefault(finding.field, finding.message)
+        raise NotReady(errors)
+    review = RequirementReview(
+        id=uuid.uuid4(),
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        requirement_id=req.id,
+        snapshot_id=snap.id,
+        decision="accepted",
+        reasons=[],
+        comment=_text(comment),
+        reviewer_id=user_id,
+    )
+    session.add(review)
+    session.flush()
+    req.ready = True
+    return transition(
+        session,
+        req,
+        "accept",
+        side=states.PROVIDER,
+        changes={"snapshot_version": [None, snap.version], "comment": [None, review.comment]},
+        event_payload={"review_id": str(review.id)},
+    )
+
+
+def check_reasons(
+    reasons: list[dict[str, Any]], comment: str | None, known_fields: set[str]
+) -> list[dict[str, Any]]:
+    errors: dict[str, str] = {}
+    if not reasons:
+        errors["reasons"] = "Give at least one reason, so the client knows what to fix."
+    cleaned = []
+    for n, reason in enumerate(reasons, start=1):
+        code = reason.get("code")
+        field = _text(reason.get("field"))
+        text = _text(reason.get("comment"))
+        if code not in RETURN_REASONS:
+            errors[f"reasons[{n}].code"] = f"Choose one of {', '.join(RETURN_REASONS)}."
+        if field is not None and field not in known_fields:
+            errors[f"reasons[{n}].field"] = f"{field} is not a field of this requirement."
+        if code == "other" and not text and not _text(comment):
+            errors[f"reasons[{n}].comment"] = "Say what is wrong when the reason is 'other'."
+        if text and len(text) > 2000:
+            errors[f"reasons[{n}].comment"] = "Keep each comment under 2000 characters."
+        cleaned.append({"code": code, "field": field, "comment": text})
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def return_fields(payload: dict) -> set[str]:
+    """Fields a return reason may point at: the packet's own, plus a line as a whole."""
+    fields = set(snapshot.flatten(payload)) | {"lines"}
+    fields |= {f"lines[{line['line_no']}]" for line in payload["lines"]}
+    return fields
+
+
+def return_requirement(
+    session: Session,
+    provider_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    requirement_id: uuid.UUID,
+    reasons: list[dict[str, Any]],
+    comment: str | None = None,
+) -> Requirement:
+    """Send the packet back to the client with structured reasons."""
+    req = get_for_provider(session, provider_id, requirement_id, lock=True)
+    if not states.allowed("return", req.status):
+        raise Conflict(
+            f"This requirement is {states.label(req.status).lower()}; it cannot be returned."
+        )
+    snap = current_snapshot(session, req)
+    cleaned = check_reasons(reasons, comment, return_fields(snap.payload))
+    review = RequirementReview(
+        id=uuid.uuid4(),
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        requirement_id=req.id,
+        snapshot_id=snap.id,
+        decision="returned",
+        reasons=cleaned,
+        comment=_text(comment),
+        reviewer_id=user_id,
+    )
+    session.add(review)
+    session.flush()
+    req.returned_at = utcnow()
+    return transition(
+        session,
+        req,
+        "return",
+        side=states.PROVIDER,
+        changes={"reasons": [None, cleaned], "comment": [None, review.comment]},
+        event_payload={"review_id": str(review.id)},
+    )
+
+
+def provider_buyers(session: Session, provider_id: uuid.UUID) -> list[tuple[Membership, User]]:
+    return list(
+        session.execute(
+            sa.select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.organisation_id == provider_id,
+                Membership.is_active.is_(True),
+                Membership.role.in_(BUYER_ROLES),
+                User.is_active.is_(True),
+            )
+            .order_by(User.name)
+        ).all()
+    )
+
+
+def assign(
+    session: Session,
+    provider_id: uuid.UUID,
+    requirement_id: uuid.UUID,
+    buyer_id: uuid.UUID | None,
+) -> Requirement:
+    """Give the requirement to one of this provider's buyers (or to nobody)."""
+    req = get_for_provider(session, provider_id, requirement_id, lock=True)
+    if req.status not in QUEUE_STATUSES:
+        raise Conflict(f"A {states.label(req.status).lower()} requirement is not in the queue.")
+    buyers = {user.id: user for _m, user in provider_buyers(session, provider_id)}
+    if buyer_id is not None and buyer_id not in buyers:
+        raise ValidationFailed({"buyer_id": "Choose one of your organisation's buyers."})
+    if req.assigned_buyer_id == buyer_id:
+        return req
+    before = session.get(User, req.assigned_buyer_id) if req.assigned_buyer_id else None
+    req.assigned_buyer_id = buyer_id
+    req.claimed_at = utcnow() if buyer_id else None
+    audit.record(
+        session,
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        action="requirement.assigned" if buyer_id else "requirement.unassigned",
+        entity_type="requirement",
+        entity_id=req.id,
+        changes={
+            "assigned_buyer": [
+                before.email if before else None,
+                buyers[buyer_id].email if buyer_id else None,
+            ]
+        },
+    )
+    return req
+
+
+def claim(
+    session: Session, provider_id: uuid.UUID, user_id: uuid.UUID, requirement_id: uuid.UUID
+) -> Requirement:
+    """A buyer takes an unclaimed requirement; someone else's needs an explicit reassign."""
+    req = get_for_provider(session, provider_id, requirement_id, lock=True)
+    if req.assigned_buyer_id not in (None, user_id):
+        owner = session.get(User, req.assigned_buyer_id)
+        raise Conflict(
+            f"{owner.name if owner else 'Another buyer'} has already claimed it; reassign it instead."
+        )
+    return assign(session, provider_id, requirement_id, user_id)

@@ -1,0 +1,18 @@
+"""The provider console's pages, API and navigation."""
+
+from baton.platform.areas import Area, NavEntry
+
+AREA = Area(
+    name="provider_console",
+    requires=("sourcing", "procurement"),
+    blueprints=(
+        "baton.provider_console.views:bp",
+        "baton.provider_console.queue.views:bp",
+        "baton.provider_console.review.views:bp",
+    ),
+    api_blueprints=("baton.provider_console.queue.api:blp",),
+    nav=(
+        NavEntry("provider", "Home", "provider.home", 10),
+        NavEntry("provider", "Queue", "provider_queue.index", 20),
+    ),
+)

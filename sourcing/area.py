@@ -1,0 +1,15 @@
+"""What the sourcing area contributes: the client's suppliers, documents and
+requirements, their rules, jobs and email templates. No pages of its own."""
+
+from baton.platform.areas import Area
+
+AREA = Area(
+    name="sourcing",
+    requires=("tenants",),
+    models=(
+        "baton.sourcing.suppliers.models",
+        "baton.sourcing.documents.models",
+        "baton.sourcing.requirements.models",
+    ),
+    jobs=("baton.sourcing.requirements.jobs",),
+)

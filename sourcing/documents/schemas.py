@@ -1,0 +1,66 @@
+"""API representations of documents and revisions, and the upload form."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from baton.sourcing.documents.services import CLIENT_KINDS
+
+
+class RevisionSchema(Schema):
+    id = fields.UUID()
+    document_id = fields.UUID()
+    revision_no = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    note = fields.String(allow_none=True)
+    uploaded_by_id = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DocumentSchema(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    title = fields.String()
+    number = fields.String()
+    latest_revision_no = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class DocumentWithRevisionsSchema(DocumentSchema):
+    revisions = fields.List(fields.Nested(RevisionSchema), metadata={"description": "Oldest first"})
+
+
+class NewDocumentFormSchema(Schema):
+    kind = fields.String(
+        required=True, validate=validate.OneOf(CLIENT_KINDS, error="Must be one of: {choices}.")
+    )
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    number = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "Your document number; numbered DOC-00001… when left out"},
+    )
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class RevisionFormSchema(Schema):
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class FileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "The file (multipart/form-data)"})
+
+
+class DocumentQuerySchema(Schema):
+    kind = fields.String(validate=validate.OneOf(CLIENT_KINDS))
+    q = fields.String(metadata={"description": "Part of the title or number"})
+
+
+class DownloadUrlSchema(Schema):
+    url = fields.String()
+    expires_in = fields.Integer(
+        allow_none=True, metadata={"description": "Seconds the URL stays valid"}
+    )

@@ -1,0 +1,339 @@
+"""Drafts: checking and saving what the client is writing, before any handoff."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from baton.platform import audit
+from baton.platform.db import utc_today, utcnow
+from baton.platform.errors import Conflict, ValidationFailed
+from baton.sourcing.documents.models import Document, DocumentRevision
+from baton.sourcing.requirements import readiness, states
+from baton.sourcing.requirements.models import (
+    PRIORITIES,
+    Requirement,
+    RequirementLine,
+    RequirementLineSpec,
+)
+from baton.sourcing.requirements.queries import get_for_client, live_facts, spec_revisions
+from baton.sourcing.suppliers.models import Supplier
+from baton.tenants.models import Engagement
+
+MAX_LINES = 500
+
+HEADER_FIELDS = (
+    "client_reference",
+    "title",
+    "engagement_id",
+    "supplier_id",
+    "currency",
+    "payment_terms",
+    "incoterms",
+    "quote_reference",
+    "quote_valid_until",
+    "ship_to",
+    "sourcing_notes",
+    "assumptions",
+    "priority",
+)
+LINE_FIELDS = ("item_code", "description", "quantity", "unit", "unit_price", "need_by")
+
+
+# --- drafts ----------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def input_of(req: Requirement) -> dict[str, Any]:
+    """The requirement as input data, so a partial update can overlay it."""
+    data = {name: getattr(req, name) for name in HEADER_FIELDS}
+    data["lines"] = [
+        {
+            "id": line.id,
+            **{name: getattr(line, name) for name in LINE_FIELDS},
+            "spec_required": line.spec_required,
+            "spec_revision_ids": [s.revision_id for s in line.specs],
+        }
+        for line in req.lines
+    ]
+    return data
+
+
+@dataclass
+class _Checked:
+    header: dict[str, Any]
+    lines: list[dict[str, Any]]
+    engagement: Engagement
+    supplier: Supplier | None
+    revisions: dict[uuid.UUID, tuple[Document, DocumentRevision]]
+
+
+@dataclass
+class Lookups:
+    """Rows resolved once for a whole import instead of once per requirement."""
+
+    engagements: dict[uuid.UUID, Engagement]
+    suppliers: dict[uuid.UUID, Supplier]
+    revisions: dict[uuid.UUID, tuple[Document, DocumentRevision]]
+    references: set[str]
+
+
+def _check_draft(
+    session: Session,
+    client_id: uuid.UUID,
+    data: dict[str, Any],
+    existing: Requirement | None,
+    *,
+    lookups: Lookups | None = None,
+) -> _Checked:
+    """Every rule that needs the database, all checked before anything is written."""
+    errors: dict[str, str] = {}
+    header = {name: data.get(name) for name in HEADER_FIELDS}
+    for name in (
+        "client_reference",
+        "title",
+        "payment_terms",
+        "quote_reference",
+        "ship_to",
+        "sourcing_notes",
+        "assumptions",
+    ):
+        header[name] = _text(header[name])
+
+    if not header["title"]:
+        errors["title"] = "Give the requirement a title, e.g. what is being bought."
+    reference = header["client_reference"]
+    if not reference:
+        errors["client_reference"] = "Enter your reference for this requirement (e.g. REQ-1042)."
+    elif existing is None or existing.client_reference != reference:
+        if lookups is not None:
+            taken = reference in lookups.references
+        else:
+            taken = session.scalar(
+                sa.select(Requirement.id).where(
+                    Requirement.tenant_id == client_id, Requirement.client_reference == reference
+                )
+            )
+        if taken:
+            errors["client_reference"] = f"Another requirement already uses {reference}."
+
+    engagement = None
+    if header["engagement_id"] is None:
+        errors["engagement_id"] = "Choose the procurement provider to hand this to."
+    else:
+        if lookups is not None:
+            engagement = lookups.engagements.get(header["engagement_id"])
+        else:
+            engagement = session.scalar(
+                sa.select(Engagement).where(
+                    Engagement.id == header["engagement_id"], Engagement.client_id == client_id
+                )
+            )
+        if engagement is None:
+            errors["engagement_id"] = "No such provider engagement."
+        elif engagement.status != "active" and (
+            existing is None or existing.engagement_id != engagement.id
+        ):
+            errors["engagement_id"] = (
+                f"The engagement is {engagement.status}; choose an active provider."
+            )
+
+    supplier = None
+    if header["supplier_id"] is not None:
+        if lookups is not None:
+            supplier = lookups.suppliers.get(header["supplier_id"])
+        else:
+            supplier = session.scalar(
+                sa.select(Supplier).where(
+                    Supplier.tenant_id == client_id, Supplier.id == header["supplier_id"]
+                )
+            )
+        if supplier is None:
+            errors["supplier_id"] = "No such supplier in your supplier list (not found)."
+
+    currency = (_text(header["currency"]) or "").upper()
+    if not currency and supplier is not None:
+        currency = supplier.currency
+    if currency and not (len(currency) == 3 and currency.isalpha() and currency.isascii()):
+        errors["currency"] = "Use a three-letter ISO currency code, like EUR or USD."
+    header["currency"] = currency
+    if header["priority"] is None:
+        header["priority"] = "normal"
+    if header["priority"] not in PRIORITIES:
+        errors["priority"] = f"Choose one of {', '.join(PRIORITIES)}."
+
+    lines = list(data.get("lines") or [])
+    if len(lines) > MAX_LINES:
+        errors["lines"] = f"A requirement can have at most {MAX_LINES} lines."
+    existing_ids = {line.id for line in existing.lines} if existing is not None else set()
+    wanted = [rid for line in lines for rid in (line.get("spec_revision_ids") or [])]
+    if lookups is not None:
+        revisions = {rid: lookups.revisions[rid] for rid in wanted if rid in lookups.revisions}
+    else:
+        revisions = spec_revisions(session, client_id, wanted)
+    for n, line in enumerate(lines, start=1):
+        if line.get("id") is not None and line["id"] not in existing_ids:
+            errors[f"lines[{n}]"] = "No such line on this requirement."
+        if not _text(line.get("description")):
+            errors[f"lines[{n}].description"] = f"Line {n}: describe the item."
+        for rid in line.get("spec_revision_ids") or []:
+            if rid not in revisions:
+                errors[f"lines[{n}].specs"] = (
+                    f"Line {n}: specification revision {rid} not found in your documents."
+                )
+        for name in ("quantity", "unit_price"):
+            value = line.get(name)
+            if value is not None and (
+                not value.is_finite() or abs(value) >= Decimal("1e14") or value != round(value, 4)
+            ):
+                errors[f"lines[{n}].{name}"] = (
+                    f"Line {n}: use at most 4 decimal places and fewer than 14 digits."
+                )
+    if errors:
+        raise ValidationFailed(errors)
+    return _Checked(header, lines, engagement, supplier, revisions)
+
+
+def _describe(session: Session, req: Requirement) -> dict[str, Any]:
+    """A flat view of the packet for the audit diff."""
+    flat = {name: getattr(req, name) for name in HEADER_FIELDS}
+    for line in req.lines:
+        prefix = f"lines[{line.line_no}]"
+        for name in (*LINE_FIELDS, "spec_required"):
+            flat[f"{prefix}.{name}"] = getattr(line, name)
+        flat[f"{prefix}.specs"] = sorted(str(s.revision_id) for s in line.specs)
+    return flat
+
+
+def save_draft(
+    session: Session,
+    client_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    data: dict[str, Any],
+    requirement_id: uuid.UUID | None = None,
+) -> Requirement:
+    """Create a draft, or replace an editable one's header and lines with ``data``."""
+    existing = None
+    if requirement_id is not None:
+        existing = get_for_client(session, client_id, requirement_id, lock=True)
+        if existing.status not in states.EDITABLE_STATUSES:
+            raise Conflict(
+                f"A {states.label(existing.status).lower()} requirement cannot be edited."
+            )
+    checked = _check_draft(session, client_id, data, existing)
+    return _write_draft(session, client_id, user_id, checked, existing)
+
+
+def _write_draft(
+    session: Session,
+    client_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    checked: _Checked,
+    existing: Requirement | None,
+    *,
+    action: str | None = None,
+    extra_changes: dict | None = None,
+    audit_later: list[dict] | None = None,
+) -> Requirement:
+    """Write a checked draft and audit it; with ``audit_later`` the audit event is
+    appended there for the caller to record once a whole batch is flushed."""
+    before = _describe(session, existing) if existing is not None else {}
+    req = existing
+    if req is None:
+        # Empty collections set up front: reading them later needs no query.
+        req = Requirement(
+            id=uuid.uuid4(), tenant_id=client_id, status="draft", created_by_id=user_id, lines=[]
+        )
+        session.add(req)
+    for name, value in checked.header.items():
+        setattr(req, name, value)
+    req.provider_id = checked.engagement.provider_id
+    _replace_lines(session, req, checked)
+    req.earliest_need_by = min(
+        (line.need_by for line in req.lines if line.need_by is not None), default=None
+    )
+    req.ready = readiness.check(live_facts(req, checked.supplier), utc_today()).ready
+    req.updated_at = utcnow()
+    changes = audit.diff(before, _describe(session, req))
+    if extra_changes:
+        changes.update(extra_changes)
+    event = {
+        "tenant_id": client_id,
+        # A draft is the client's own business; once handed over, the provider sees edits too.
+        "provider_id": req.provider_id if req.submitted_at is not None else None,
+        "action": action or ("requirement.created" if existing is None else "requirement.updated"),
+        "entity_type": "requirement",
+        "entity_id": req.id,
+        "changes": changes,
+    }
+    if audit_later is not None:
+        audit_later.append(event)
+        return req
+    session.flush()
+    audit.record(session, **event)
+    return req
+
+
+def _replace_lines(session: Session, req: Requirement, checked: _Checked) -> None:
+    by_id = {line.id: line for line in req.lines}
+    kept_ids = {line.get("id") for line in checked.lines if line.get("id") is not None}
+    for line in list(req.lines):
+        if line.id not in kept_ids:
+            req.lines.remove(line)
+    # Renumber in two steps so the unique (requirement, line_no) never clashes mid-way.
+    kept = [by_id[i] for i in kept_ids]
+    if kept:
+        session.flush()
+        for n, line in enumerate(kept, start=1):
+            line.line_no = -n
+        session.flush()
+    for n, data in enumerate(checked.lines, start=1):
+        line = by_id.get(data.get("id")) if data.get("id") is not None else None
+        if line is None:
+            line = RequirementLine(
+                id=uuid.uuid4(),
+                tenant_id=req.tenant_id,
+                provider_id=req.provider_id,
+                requirement_id=req.id,
+                specs=[],
+            )
+            req.lines.append(line)
+        line.line_no = n
+        line.provider_id = req.provider_id
+        line.item_code = _text(data.get("item_code"))
+        line.description = _text(data.get("description")) or ""
+        line.quantity = data.get("quantity")
+        line.unit = _text(data.get("unit"))
+        line.unit_price = data.get("unit_price")
+        line.need_by = data.get("need_by")
+        line.spec_required = bool(data.get("spec_required"))
+        wanted = list(dict.fromkeys(data.get("spec_revision_ids") or []))
+        for spec in list(line.specs):
+            if spec.revision_id not in wanted:
+                line.specs.remove(spec)
+            else:
+                spec.provider_id = req.provider_id
+        have = {s.revision_id for s in line.specs}
+        for rid in wanted:
+            if rid not in have:
+                line.specs.append(
+                    RequirementLineSpec(
+                        id=uuid.uuid4(),
+                        tenant_id=req.tenant_id,
+                        provider_id=req.provider_id,
+                        line_id=line.id,
+                        revision_id=rid,
+                    )
+                )
+    req.lines.sort(key=lambda item: item.line_no)

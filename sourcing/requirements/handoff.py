@@ -1,0 +1,211 @@
+"""The handoff from the client's side: every status change, submit and cancel.
+
+``transition`` is the only code that changes ``Requirement.status``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from baton.platform import audit
+from baton.platform.db import utcnow
+from baton.platform.errors import Conflict, Forbidden, ValidationFailed
+from baton.platform.outbox import emit
+from baton.sourcing.requirements import snapshot, states
+from baton.sourcing.requirements.drafts import _text
+from baton.sourcing.requirements.models import (
+    HandoffSnapshot,
+    Requirement,
+)
+from baton.sourcing.requirements.queries import (
+    get_for_client,
+    snapshot_readiness,
+    spec_info,
+    spec_revisions,
+    supplier_of,
+)
+from baton.tenants.models import Engagement, Organisation, User
+
+NOTIFY_JOB = "requirements.notify"
+
+
+# --- the one way a status changes ---------------------------------------------------------
+
+
+def transition(
+    session: Session,
+    req: Requirement,
+    action: str,
+    *,
+    side: str,
+    changes: dict[str, Any] | None = None,
+    event_payload: dict[str, Any] | None = None,
+    notify: bool = True,
+) -> Requirement:
+    """Check the move against the table, make it, audit it, emit its event."""
+    move = states.TRANSITIONS.get(action)
+    if move is None:
+        raise ValueError(f"unknown requirement action {action!r}")
+    if move.side != side:
+        raise Forbidden(f"Only the {move.side} side can do that.")
+    if req.status not in move.sources:
+        raise Conflict(
+            f"This requirement is {states.label(req.status).lower()}; it cannot be {move.verb}."
+        )
+    before = req.status
+    req.status = move.target
+    req.updated_at = utcnow()
+    audit.record(
+        session,
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        action=f"requirement.{action}",
+        entity_type="requirement",
+        entity_id=req.id,
+        changes={"status": [before, move.target], **(changes or {})},
+    )
+    if move.event and notify:
+        emit(
+            session,
+            NOTIFY_JOB,
+            {
+                "event": move.event,
+                "requirement_id": str(req.id),
+                "from": before,
+                **(event_payload or {}),
+            },
+            about=req,
+        )
+    return req
+
+
+# --- client actions -------------------------------------------------------------------------
+
+
+def _freeze(
+    session: Session, req: Requirement, user_id: uuid.UUID | None, now: datetime
+) -> HandoffSnapshot:
+    supplier = supplier_of(session, req)
+    wanted = [s.revision_id for line in req.lines for s in line.specs]
+    known = spec_revisions(session, req.tenant_id, wanted) if wanted else {}
+    specs_by_line = {
+        line.id: [spec_info(*known[s.revision_id]) for s in line.specs if s.revision_id in known]
+        for line in req.lines
+    }
+    previous = None
+    if req.current_snapshot_id is not None:  # never submitted: no snapshot to follow
+        previous = session.scalar(
+            sa.select(sa.func.max(HandoffSnapshot.version)).where(
+                HandoffSnapshot.tenant_id == req.tenant_id,
+                HandoffSnapshot.requirement_id == req.id,
+            )
+        )
+    version = (previous or 0) + 1
+    # By primary key: repeated submissions (an import) find these in the session.
+    orgs = [session.get(Organisation, i) for i in (req.tenant_id, req.provider_id)]
+    names = {org.id: org.name for org in orgs if org is not None}
+    user = session.get(User, user_id) if user_id else None
+    payload = snapshot.build_payload(
+        requirement=req,
+        lines=list(req.lines),
+        specs_by_line=specs_by_line,
+        supplier=supplier,
+        client_name=names.get(req.tenant_id, ""),
+        provider_name=names.get(req.provider_id, ""),
+        version=version,
+        submitted_at=now,
+        submitted_by=user.email if user else None,
+    )
+    snap = HandoffSnapshot(
+        id=uuid.uuid4(),
+        tenant_id=req.tenant_id,
+        provider_id=req.provider_id,
+        requirement_id=req.id,
+        version=version,
+        payload=payload,
+        sha256=snapshot.digest(payload),
+        created_by_id=user_id,
+    )
+    session.add(snap)
+    session.flush()
+    return snap
+
+
+def submit(
+    session: Session,
+    client_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    requirement_id: uuid.UUID,
+    *,
+    notify: bool = True,
+    req: Requirement | None = None,
+) -> Requirement:
+    """Freeze the packet into a new snapshot and put it in the provider's queue."""
+    req = req or get_for_client(session, client_id, requirement_id, lock=True)
+    if not states.allowed("submit", req.status):
+        raise Conflict(
+            f"This requirement is {states.label(req.status).lower()}; it is not yours to submit."
+        )
+    errors = {}
+    if not req.lines:
+        errors["lines"] = "Add at least one line before handing this off."
+    engagement = session.get(Engagement, req.engagement_id)
+    if engagement is None or engagement.client_id != client_id or engagement.status != "active":
+        errors["engagement_id"] = (
+            "The provider engagement is not active; choose an active provider."
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    snap = _freeze(session, req, user_id, now)
+    sla = timedelta(hours=float(engagement.sla_handoff_to_release_hours))
+    before_due = req.sla_due_at
+    if req.submitted_at is None or req.sla_due_at is None:
+        req.submitted_at = req.submitted_at or now
+        req.sla_due_at = now + sla
+    elif req.returned_at is not None:
+        # Time spent back with the client is the client's, not the provider's.
+        req.sla_due_at = req.sla_due_at + (now - req.returned_at)
+    req.returned_at = None
+    req.current_snapshot_id = snap.id
+    req.ready = snapshot_readiness(session, req, snap).ready
+    return transition(
+        session,
+        req,
+        "submit",
+        side=states.CLIENT,
+        changes={
+            "snapshot_version": [snap.version - 1 or None, snap.version],
+            "snapshot_sha256": [None, snap.sha256],
+            "sla_due_at": [audit.jsonable(before_due), audit.jsonable(req.sla_due_at)],
+        },
+        event_payload={"snapshot_id": str(snap.id), "version": snap.version},
+        notify=notify,
+    )
+
+
+def cancel(
+    session: Session,
+    client_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    requirement_id: uuid.UUID,
+    reason: str | None = None,
+) -> Requirement:
+    req = get_for_client(session, client_id, requirement_id, lock=True)
+    reason = _text(reason)
+    if reason and len(reason) > 2000:
+        raise ValidationFailed({"reason": "Keep the reason under 2000 characters."})
+    return transition(
+        session,
+        req,
+        "cancel",
+        side=states.CLIENT,
+        changes={"reason": [None, reason]} if reason else None,
+        # A draft never reached the provider, so nobody there needs telling.
+        notify=req.submitted_at is not None,
+    )

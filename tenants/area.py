@@ -1,0 +1,26 @@
+"""What the tenants area contributes: sign-in, organisations, people, engagements."""
+
+from baton.platform.areas import Area, NavEntry
+
+_SHARED = (
+    ("Engagements", "tenants.engagements", 80, None),
+    ("Members", "tenants.members", 81, "members.manage"),
+    ("API tokens", "tenants.api_tokens", 82, "tokens.manage"),
+    ("Audit log", "tenants.audit_log", 83, "audit.read"),
+    ("Jobs", "jobs.failed", 84, "jobs.manage"),
+)
+
+AREA = Area(
+    name="tenants",
+    blueprints=("baton.tenants.auth_views:bp", "baton.tenants.views:bp"),
+    api_blueprints=("baton.tenants.api:blp",),
+    models=("baton.tenants.models",),
+    jobs=("baton.tenants.jobs",),
+    nav=tuple(
+        NavEntry(kind, label, endpoint, order, permission)
+        for kind in ("client", "provider")
+        for label, endpoint, order, permission in _SHARED
+    ),
+    init_app="baton.tenants.setup:init_app",
+    cli="baton.tenants.cli:register",
+)

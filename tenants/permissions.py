@@ -1,0 +1,34 @@
+"""What each role may do, per kind of organisation: the one table.
+
+Views and API handlers name a capability (``@require(permission=
+"requirement.write")``), never a role; a new role costs one line here.
+"""
+
+from __future__ import annotations
+
+CLIENT, PROVIDER = "client", "provider"
+
+# capability -> kind of organisation -> roles that hold it
+PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "supplier.write": {CLIENT: ("admin", "sourcing")},
+    "document.write": {CLIENT: ("admin", "sourcing")},
+    "requirement.write": {CLIENT: ("admin", "sourcing")},
+    # Claim, assign, start a review, accept and return a handoff.
+    "requirement.review": {PROVIDER: ("admin", "buyer")},
+    "members.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
+    "tokens.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
+    "audit.read": {CLIENT: ("admin",), PROVIDER: ("admin",)},
+    "jobs.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
+}
+
+
+def granted(kind: str | None, role: str | None) -> frozenset[str]:
+    """The capabilities of ``role`` in an organisation of ``kind``."""
+    if kind is None or role is None:
+        return frozenset()
+    return frozenset(name for name, by_kind in PERMISSIONS.items() if role in by_kind.get(kind, ()))
+
+
+def holders(permission: str, kind: str) -> tuple[str, ...]:
+    """The roles that hold ``permission`` in an organisation of ``kind``."""
+    return PERMISSIONS[permission].get(kind, ())
