@@ -20,7 +20,7 @@ from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, NotFound
 from baton.platform.jobs import job, registry
-from baton.platform.outbox import FAILED, PENDING, OutboxMessage
+from baton.platform.outbox import FAILED, OUTBOX, OutboxMessage
 
 log = structlog.get_logger("baton.jobs")
 
@@ -109,11 +109,11 @@ def _reopen_task(session: Session, row: OutboxMessage) -> None:
     if row.entity_type != "background_task" or not row.entity_id:
         return
     from baton.platform.tasks import FAILED as TASK_FAILED
-    from baton.platform.tasks import QUEUED, BackgroundTask
+    from baton.platform.tasks import TASK, BackgroundTask
 
     task = session.get(BackgroundTask, uuid.UUID(row.entity_id))
     if task is not None and task.status == TASK_FAILED:
-        task.status = QUEUED
+        TASK.move(task, "requeue")
         task.finished_at = None
         task.errors = []
 
@@ -132,9 +132,13 @@ def retry_failed(session: Session, outbox_id: uuid.UUID, org_id: uuid.UUID | Non
     if row is None:
         raise NotFound("job")
     if row.status != FAILED:
-        raise Conflict("Only a failed job can be retried; this one is " + row.status + ".")
+        raise Conflict(
+            "Only a failed job can be retried; this one is "
+            + OUTBOX.label(row.status).lower()
+            + "."
+        )
     before = {"status": row.status, "attempts": row.attempts}
-    row.status = PENDING
+    OUTBOX.move(row, "retry")
     row.attempts = 0
     row.available_at = None
     row.enqueued_at = None

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from baton.platform.areas import load_jobs
 from baton.platform.db import db, utcnow
 from baton.platform.job_sessions import payload_context, tenant_body
-from baton.platform.outbox import DONE, ENQUEUED, FAILED, PENDING, OutboxMessage
+from baton.platform.outbox import DONE, FAILED, OUTBOX, PENDING, OutboxMessage
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
 
@@ -174,7 +174,7 @@ def run_outbox_message(outbox_id: str) -> str:
         if sqlite:
             message = session.get(OutboxMessage, oid, populate_existing=True)
         message.attempts += 1
-        message.status = DONE
+        OUTBOX.move(message, "finish")
         message.finished_at = utcnow()
         message.last_error = None
         session.commit()
@@ -251,11 +251,11 @@ def _mark_attempt_failed(
     message.last_error = error
     final = permanent or spec is None or message.attempts >= spec.max_retries
     if final:
-        message.status = FAILED
+        OUTBOX.move(message, "fail")
         message.finished_at = utcnow()
     elif not _has_queue():
         # Embedded mode: no RQ to schedule the retry; the row waits instead.
-        message.status = PENDING
+        OUTBOX.move(message, "wait")
         message.available_at = utcnow() + timedelta(seconds=retry_delay(message.attempts))
     attempts = message.attempts
     session.commit()
@@ -363,7 +363,7 @@ def dispatch(outbox_ids: list[uuid.UUID]) -> None:
 
 
 def mark_enqueued(session: Session, message: OutboxMessage) -> None:
-    message.status = ENQUEUED
+    OUTBOX.move(message, "enqueue")
     message.enqueued_at = utcnow()
 
 

@@ -18,9 +18,26 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from baton.platform.db import Base, utcnow
+from baton.platform.workflow import Machine, Transition
 
 PENDING, ENQUEUED, DONE, FAILED = "pending", "enqueued", "done", "failed"
-UNSENT = (PENDING, ENQUEUED)
+
+# Plumbing, not business: checked, not audited (a retry by a person is, in job_failures).
+OUTBOX = Machine(
+    "outbox_message",
+    labels={PENDING: "Waiting", ENQUEUED: "Queued", DONE: "Done", FAILED: "Failed"},
+    transitions=[
+        Transition("enqueue", (PENDING, ENQUEUED), ENQUEUED),
+        Transition("finish", (PENDING, ENQUEUED), DONE),
+        Transition("fail", (PENDING, ENQUEUED), FAILED),
+        # Another attempt later (embedded mode), or a job lost from Redis.
+        Transition("wait", (PENDING, ENQUEUED), PENDING),
+        Transition("retry", (FAILED,), PENDING, verb="retried"),
+    ],
+    groups={"unsent": (PENDING, ENQUEUED), "finished": (DONE, FAILED)},
+    audited=False,
+)
+UNSENT = OUTBOX.group("unsent")
 
 
 class OutboxMessage(Base):

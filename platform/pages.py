@@ -70,7 +70,11 @@ def error_response(status: int, detail: str | None = None, errors: dict | None =
 
 
 def init_pages(app: Flask) -> None:
-    app.jinja_env.globals.update(current_identity=identity, nav_items=nav_items)
+    from baton.platform.workflow import MACHINES
+
+    app.jinja_env.globals.update(
+        current_identity=identity, nav_items=nav_items, machine=MACHINES.__getitem__
+    )
     app.jinja_env.filters.update(money=formatting.money, quantity=formatting.quantity)
 
     @app.errorhandler(CSRFError)

@@ -53,9 +53,25 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from baton.platform.db import Base, IdMixin, ProviderOwned, db, get_context, utcnow
 from baton.platform.errors import NotFound
 from baton.platform.tenancy import TenantContext
+from baton.platform.workflow import Machine, Transition
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-FINISHED = (SUCCEEDED, FAILED)
+
+TASK = Machine(
+    "background_task",
+    labels={QUEUED: "Queued", RUNNING: "Running", SUCCEEDED: "Finished", FAILED: "Failed"},
+    transitions=[
+        # A retried attempt starts again from running.
+        Transition("start", (QUEUED, RUNNING), RUNNING),
+        Transition("succeed", (RUNNING,), SUCCEEDED),
+        Transition("fail", (QUEUED, RUNNING), FAILED),
+        # An attempt failed and another follows, or a person retries a failed task.
+        Transition("requeue", (QUEUED, RUNNING, FAILED), QUEUED),
+    ],
+    groups={"finished": (SUCCEEDED, FAILED)},
+    audited=False,
+)
+FINISHED = TASK.group("finished")
 MAX_ERRORS = 500
 
 
@@ -242,7 +258,7 @@ class Progress:
     def finish(self, result: dict | None) -> None:
         """The body returned: the final state, committed with its last work."""
         task = self.task
-        task.status = FAILED if self.failed else SUCCEEDED
+        TASK.move(task, "fail" if self.failed else "succeed")
         task.finished_at = utcnow()
         task.result = _without_retrying(task.result) | (result or {})
         if task.total < task.done:
@@ -342,7 +358,7 @@ class AtomicProgress:
         if self.out_of_band:
             # Reload what the reports committed, so every final value is written.
             Session.object_session(task).refresh(task)
-        task.status = FAILED if self.failed else SUCCEEDED
+        TASK.move(task, "fail" if self.failed else "succeed")
         task.finished_at = utcnow()
         total = max(self.total, self._done)
         task.total = total
@@ -357,12 +373,12 @@ def _mark_failed(session: Session, payload: dict, error: str, final: bool) -> No
     if task is None or task.status == SUCCEEDED:
         return
     if final:
-        task.status = FAILED
+        TASK.move(task, "fail")
         task.finished_at = utcnow()
         task.errors = [*task.errors, {"row": None, "message": error}]
         task.result = _without_retrying(task.result)
     else:
-        task.status = QUEUED
+        TASK.move(task, "requeue")
         task.result = task.result | {"retrying": error}
 
 
@@ -401,7 +417,7 @@ def task_job(
             session = db.new_session(ctx)
             try:
                 task = session.get(BackgroundTask, task_id)
-                task.status = RUNNING
+                TASK.move(task, "start")
                 task.started_at = task.started_at or utcnow()
                 session.commit()
                 progress: Progress | AtomicProgress

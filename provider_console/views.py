@@ -29,6 +29,6 @@ def home():
             can_claim=can_claim,
         ),
         can_claim=can_claim,
-        labels=states.STATUS_LABELS,
+        labels=states.REQUIREMENT.labels,
         inactive=[e for e in engagements if e.status != "active"],
     )

@@ -40,7 +40,7 @@ class Bucket:
     needs_action: bool = False
 
 
-# key (a status or a states.STATUS_GROUPS key), label, hint, the client must act
+# key (a status or a filter group of states.REQUIREMENT), label, hint, the client must act
 BUCKETS = (
     ("draft", "Drafts", "being written; hand them off when they are ready", False),
     ("with_provider", "With the provider", "submitted or in review", False),
@@ -85,7 +85,7 @@ def requirement_buckets(session: Session, client_id: uuid.UUID) -> list[Bucket]:
             key,
             label,
             hint,
-            sum(counts.get(status, 0) for status in states.statuses_for(key)),
+            sum(counts.get(status, 0) for status in states.REQUIREMENT.statuses_for(key)),
             needs_action,
         )
         for key, label, hint, needs_action in BUCKETS

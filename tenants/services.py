@@ -23,7 +23,6 @@ from baton.platform.passwords import hash_password, password_problem, verify_pas
 from baton.platform.signing import hash_api_token, new_api_token
 from baton.platform.tenancy import TenantContext, client_context, provider_context
 from baton.tenants.models import (
-    ENGAGEMENT_STATUSES,
     ORG_KINDS,
     ApiToken,
     Engagement,
@@ -34,6 +33,7 @@ from baton.tenants.models import (
     User,
     roles_for,
 )
+from baton.tenants.states import ENGAGEMENT
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INVITATION_DAYS = 7
@@ -524,22 +524,22 @@ def create_engagement(
 
 
 def set_engagement_status(session: Session, engagement: Engagement, status: str) -> Engagement:
-    if status not in ENGAGEMENT_STATUSES:
-        raise ValidationFailed(
-            {"status": f"Status must be one of {', '.join(ENGAGEMENT_STATUSES)}."}
-        )
-    before = audit.snapshot(engagement, ("status", "ends_on"))
-    engagement.status = status
+    """Move the engagement to ``status`` through its machine (checked, audited)."""
+    if status not in ENGAGEMENT.labels:
+        raise ValidationFailed({"status": f"Status must be one of {', '.join(ENGAGEMENT.states)}."})
+    if engagement.status == status:
+        return engagement
+    before_end = engagement.ends_on
     if status == "ended" and engagement.ends_on is None:
         engagement.ends_on = utcnow().date()
-    audit.record(
+    ENGAGEMENT.apply(
         session,
-        tenant_id=engagement.client_id,
-        provider_id=engagement.provider_id,
-        action=f"engagement.{status}",
-        entity_type="engagement",
-        entity_id=engagement.id,
-        changes=audit.diff(before, audit.snapshot(engagement, ("status", "ends_on"))),
+        engagement,
+        status,
+        changes={"ends_on": [audit.jsonable(before_end), audit.jsonable(engagement.ends_on)]}
+        if engagement.ends_on != before_end
+        else None,
+        audit_tenant_id=engagement.client_id,
     )
     return engagement
 

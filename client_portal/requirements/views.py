@@ -141,7 +141,7 @@ def parse(values: dict[str, Any]) -> dict[str, Any]:
 @require(kind="client")
 def index():
     status = request.args.get("status") or None
-    known = status in states.STATUS_LABELS or status in states.STATUS_GROUPS
+    known = states.REQUIREMENT.is_known_filter(status)
     status = status if known else None
     q = (request.args.get("q") or "").strip() or None
     try:
@@ -156,8 +156,8 @@ def index():
         page=page,
         status=status,
         q=q,
-        labels=states.STATUS_LABELS,
-        groups=states.GROUP_LABELS,
+        labels=states.REQUIREMENT.labels,
+        groups=states.REQUIREMENT.filters,
         providers=_provider_names(),
         can_write=identity().can("requirement.write"),
     )
@@ -238,7 +238,7 @@ def detail(requirement_id: uuid.UUID):
     req = services.get_for_client(session, _client_id(), requirement_id)
     snaps = services.snapshots_of(session, req)
     current = next((s for s in snaps if s.id == req.current_snapshot_id), None)
-    if req.status in states.EDITABLE_STATUSES:
+    if req.status in states.REQUIREMENT.group("editable"):
         result = services.live_readiness(session, req)
     elif current is not None:
         result = services.snapshot_readiness(session, req, current)
@@ -262,13 +262,13 @@ def detail(requirement_id: uuid.UUID):
         people=people,
         specs=specs,
         events=audit.events_for(session, req.tenant_id, "requirement", req.id),
-        labels=states.STATUS_LABELS,
+        labels=states.REQUIREMENT.labels,
         reason_labels=RETURN_REASONS,
         field_label=snapshot.field_label,
         can_write=identity().can("requirement.write"),
-        can_edit=req.status in states.EDITABLE_STATUSES,
-        can_submit=states.allowed("submit", req.status),
-        can_cancel=states.allowed("cancel", req.status),
+        can_edit=req.status in states.REQUIREMENT.group("editable"),
+        can_submit=states.REQUIREMENT.allowed("submit", req.status),
+        can_cancel=states.REQUIREMENT.allowed("cancel", req.status),
         form=EmptyForm(),
         today=utc_today(),
     )
@@ -278,8 +278,11 @@ def detail(requirement_id: uuid.UUID):
 @require(kind="client", permission="requirement.write")
 def edit(requirement_id: uuid.UUID):
     req = services.get_for_client(dbs(), _client_id(), requirement_id)
-    if req.status not in states.EDITABLE_STATUSES:
-        flash(f"A {states.label(req.status).lower()} requirement cannot be edited.", "error")
+    if req.status not in states.REQUIREMENT.group("editable"):
+        flash(
+            f"A {states.REQUIREMENT.label(req.status).lower()} requirement cannot be edited.",
+            "error",
+        )
         return redirect(url_for(".detail", requirement_id=req.id))
     if request.method == "GET":
         return _edit_page(values_of(req), req)
@@ -376,7 +379,7 @@ def snapshot_context(session, req, snapshot_id: uuid.UUID) -> dict[str, Any]:
     return context | {
         "req": req,
         "field_label": snapshot.field_label,
-        "labels": states.STATUS_LABELS,
+        "labels": states.REQUIREMENT.labels,
         "spec_url": lambda s: url_for(
             "client_documents.download", document_id=s["document_id"], revision_id=s["revision_id"]
         ),

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from baton.platform.db import utcnow
 from baton.procurement.handoff import queue
 from baton.procurement.handoff.review import provider_visible
-from baton.sourcing.requirements.models import QUEUE_STATUSES, Requirement
+from baton.sourcing.requirements import states
+from baton.sourcing.requirements.models import Requirement
 from baton.tenants.models import Organisation
 from baton.tenants.services import engaged_client_ids
 
@@ -56,7 +57,7 @@ def client_load(
         return []
     now = now or utcnow()
     due = queue.due_today(session, provider, client_ids)
-    late = sa.and_(Requirement.status.in_(queue.ON_PROVIDER_CLOCK), Requirement.sla_due_at < now)
+    late = sa.and_(Requirement.status.in_(states.ON_PROVIDER_CLOCK), Requirement.sla_due_at < now)
     totals = {
         tenant_id: (open_count, overdue or 0)
         for tenant_id, open_count, overdue in session.execute(
@@ -67,7 +68,7 @@ def client_load(
             )
             .where(
                 *provider_visible(provider.id, client_ids),
-                Requirement.status.in_(QUEUE_STATUSES),
+                Requirement.status.in_(states.QUEUE),
             )
             .group_by(Requirement.tenant_id)
         ).all()

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
 from baton.procurement.handoff.review import provider_visible
-from baton.sourcing.requirements.models import PRIORITIES, QUEUE_STATUSES, Requirement
+from baton.sourcing.requirements import states
+from baton.sourcing.requirements.models import PRIORITIES, Requirement
 from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Organisation
 from baton.tenants.services import engaged_client_ids, user_names
@@ -31,7 +32,6 @@ SORTS = {
     "age": "Oldest first",
 }
 # Waiting on the provider: what counts against its handoff-to-release clock today.
-ON_PROVIDER_CLOCK = ("submitted", "in_review", "accepted")
 # On the provider's clock and due today (in its time zone), or already past due.
 DUE_FILTERS = {"today": "Due today", "overdue": "Overdue"}
 
@@ -51,8 +51,8 @@ class QueueFilters:
 
     def check(self) -> None:
         errors = {}
-        if self.status and self.status not in QUEUE_STATUSES:
-            errors["status"] = f"Choose one of {', '.join(QUEUE_STATUSES)}."
+        if self.status and self.status not in states.QUEUE:
+            errors["status"] = f"Choose one of {', '.join(states.QUEUE)}."
         if self.priority and self.priority not in PRIORITIES:
             errors["priority"] = f"Choose one of {', '.join(PRIORITIES)}."
         if self.readiness and self.readiness not in ("ready", "not_ready"):
@@ -135,7 +135,7 @@ def read_queue(
         return QueuePage([], filters.page, False, [])
     stmt = sa.select(Requirement).where(
         *provider_visible(provider.id, client_ids),
-        Requirement.status.in_(QUEUE_STATUSES),
+        Requirement.status.in_(states.QUEUE),
     )
     if filters.status:
         stmt = stmt.where(Requirement.status == filters.status)
@@ -156,7 +156,7 @@ def read_queue(
     elif filters.readiness == "not_ready":
         stmt = stmt.where(Requirement.ready.is_(False))
     if filters.due:
-        stmt = stmt.where(Requirement.status.in_(ON_PROVIDER_CLOCK))
+        stmt = stmt.where(Requirement.status.in_(states.ON_PROVIDER_CLOCK))
         if filters.due == "today":
             start, end = day_bounds(provider.timezone)
             stmt = stmt.where(Requirement.sla_due_at >= start, Requirement.sla_due_at < end)
@@ -223,7 +223,7 @@ def due_today(
         sa.select(Requirement.tenant_id, sa.func.count())
         .where(
             *provider_visible(provider.id, client_ids),
-            Requirement.status.in_(ON_PROVIDER_CLOCK),
+            Requirement.status.in_(states.ON_PROVIDER_CLOCK),
             Requirement.sla_due_at >= start,
             Requirement.sla_due_at < end,
         )

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, NotFound, ValidationFailed
+from baton.platform.workflow import PROVIDER
 from baton.sourcing.documents.models import DocumentRevision
 from baton.sourcing.requirements import snapshot, states
 from baton.sourcing.requirements.drafts import _text
 from baton.sourcing.requirements.handoff import transition
 from baton.sourcing.requirements.models import (
-    QUEUE_STATUSES,
     RETURN_REASONS,
     Requirement,
     RequirementReview,
@@ -105,8 +105,8 @@ def open_review(
 ) -> Requirement:
     """Opening a submitted requirement starts its review (submitted -> in_review)."""
     req = get_for_provider(session, provider_id, requirement_id, lock=can_act)
-    if can_act and req.status == "submitted":
-        transition(session, req, "start_review", side=states.PROVIDER)
+    if can_act and states.REQUIREMENT.allowed("start_review", req.status):
+        transition(session, req, "start_review", side=PROVIDER)
     return req
 
 
@@ -118,12 +118,9 @@ def accept(
     comment: str | None = None,
 ) -> Requirement:
     req = get_for_provider(session, provider_id, requirement_id, lock=True)
-    if req.status == "submitted":
-        transition(session, req, "start_review", side=states.PROVIDER)
-    if not states.allowed("accept", req.status):
-        raise Conflict(
-            f"This requirement is {states.label(req.status).lower()}; it cannot be accepted."
-        )
+    if states.REQUIREMENT.allowed("start_review", req.status):
+        transition(session, req, "start_review", side=PROVIDER)
+    states.REQUIREMENT.check("accept", req.status, PROVIDER)
     snap = current_snapshot(session, req)
     result = snapshot_readiness(session, req, snap)
     if not result.ready:
@@ -149,7 +146,7 @@ def accept(
         session,
         req,
         "accept",
-        side=states.PROVIDER,
+        side=PROVIDER,
         changes={"snapshot_version": [None, snap.version], "comment": [None, review.comment]},
         event_payload={"review_id": str(review.id)},
     )
@@ -197,10 +194,7 @@ def return_requirement(
 ) -> Requirement:
     """Send the packet back to the client with structured reasons."""
     req = get_for_provider(session, provider_id, requirement_id, lock=True)
-    if not states.allowed("return", req.status):
-        raise Conflict(
-            f"This requirement is {states.label(req.status).lower()}; it cannot be returned."
-        )
+    states.REQUIREMENT.check("return", req.status, PROVIDER)
     snap = current_snapshot(session, req)
     cleaned = check_reasons(reasons, comment, return_fields(snap.payload))
     review = RequirementReview(
@@ -221,7 +215,7 @@ def return_requirement(
         session,
         req,
         "return",
-        side=states.PROVIDER,
+        side=PROVIDER,
         changes={"reasons": [None, cleaned], "comment": [None, review.comment]},
         event_payload={"review_id": str(review.id)},
     )
@@ -251,8 +245,10 @@ def assign(
 ) -> Requirement:
     """Give the requirement to one of this provider's buyers (or to nobody)."""
     req = get_for_provider(session, provider_id, requirement_id, lock=True)
-    if req.status not in QUEUE_STATUSES:
-        raise Conflict(f"A {states.label(req.status).lower()} requirement is not in the queue.")
+    if not states.REQUIREMENT.in_group("queue", req.status):
+        raise Conflict(
+            f"A {states.REQUIREMENT.label(req.status).lower()} requirement is not in the queue."
+        )
     buyers = {user.id: user for _m, user in provider_buyers(session, provider_id)}
     if buyer_id is not None and buyer_id not in buyers:
         raise ValidationFailed({"buyer_id": "Choose one of your organisation's buyers."})

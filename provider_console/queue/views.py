@@ -14,7 +14,7 @@ from baton.platform.web import dbs
 from baton.procurement.handoff import queue as services
 from baton.procurement.handoff import review as handoff_review
 from baton.sourcing.requirements import states
-from baton.sourcing.requirements.models import PRIORITIES, QUEUE_STATUSES
+from baton.sourcing.requirements.models import PRIORITIES
 
 bp = Blueprint("provider_queue", __name__, url_prefix="/provider/queue")
 
@@ -86,11 +86,11 @@ def index():
         problems=problems,
         clients=services.engaged_clients(session, ident.organisation),
         buyers=handoff_review.provider_buyers(session, ident.organisation.id),
-        statuses=QUEUE_STATUSES,
+        statuses=states.QUEUE,
         priorities=PRIORITIES,
         sorts=services.SORTS,
         due_filters=services.DUE_FILTERS,
-        labels=states.STATUS_LABELS,
+        labels=states.REQUIREMENT.labels,
         args=args,
         can_act=ident.can("requirement.review"),
         me=ident.user.id if ident.user else None,

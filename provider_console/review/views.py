@@ -97,11 +97,11 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         reason_labels=RETURN_REASONS,
         field_choices=field_choices,
         field_label=snapshot.field_label,
-        labels=states.STATUS_LABELS,
+        labels=states.REQUIREMENT.labels,
         events=audit.events_for(session, req.tenant_id, "requirement", req.id),
         can_act=can_act,
-        can_accept=can_act and states.allowed("accept", req.status) and result.ready,
-        can_return=can_act and states.allowed("return", req.status),
+        can_accept=can_act and states.REQUIREMENT.allowed("accept", req.status) and result.ready,
+        can_return=can_act and states.REQUIREMENT.allowed("return", req.status),
         today=utc_today(),
         spec_url=lambda s: url_for(
             "provider_review.download_spec",
@@ -197,7 +197,7 @@ def snapshot_view(requirement_id: uuid.UUID, snapshot_id: uuid.UUID):
         **context,
         req=req,
         field_label=snapshot.field_label,
-        labels=states.STATUS_LABELS,
+        labels=states.REQUIREMENT.labels,
         spec_url=lambda s: url_for(
             ".download_spec", requirement_id=req.id, revision_id=s["revision_id"]
         ),

@@ -227,9 +227,9 @@ def save_draft(
     existing = None
     if requirement_id is not None:
         existing = get_for_client(session, client_id, requirement_id, lock=True)
-        if existing.status not in states.EDITABLE_STATUSES:
+        if existing.status not in states.REQUIREMENT.group("editable"):
             raise Conflict(
-                f"A {states.label(existing.status).lower()} requirement cannot be edited."
+                f"A {states.REQUIREMENT.label(existing.status).lower()} requirement cannot be edited."
             )
     checked = _check_draft(session, client_id, data, existing)
     return _write_draft(session, client_id, user_id, checked, existing)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from baton.platform import audit
 from baton.platform.db import utcnow
-from baton.platform.errors import Conflict, Forbidden, ValidationFailed
-from baton.platform.outbox import emit
+from baton.platform.errors import ValidationFailed
+from baton.platform.workflow import CLIENT
 from baton.sourcing.requirements import snapshot, states
 from baton.sourcing.requirements.drafts import _text
 from baton.sourcing.requirements.models import (
@@ -31,7 +31,7 @@ from baton.sourcing.requirements.queries import (
 )
 from baton.tenants.models import Engagement, Organisation, User
 
-NOTIFY_JOB = "requirements.notify"
+NOTIFY_JOB = states.NOTIFY_JOB
 
 
 # --- the one way a status changes ---------------------------------------------------------
@@ -47,40 +47,16 @@ def transition(
     event_payload: dict[str, Any] | None = None,
     notify: bool = True,
 ) -> Requirement:
-    """Check the move against the table, make it, audit it, emit its event."""
-    move = states.TRANSITIONS.get(action)
-    if move is None:
-        raise ValueError(f"unknown requirement action {action!r}")
-    if move.side != side:
-        raise Forbidden(f"Only the {move.side} side can do that.")
-    if req.status not in move.sources:
-        raise Conflict(
-            f"This requirement is {states.label(req.status).lower()}; it cannot be {move.verb}."
-        )
-    before = req.status
-    req.status = move.target
-    req.updated_at = utcnow()
-    audit.record(
+    """The requirement machine's one way to change status: check, audit, emit."""
+    states.REQUIREMENT.apply(
         session,
-        tenant_id=req.tenant_id,
-        provider_id=req.provider_id,
-        action=f"requirement.{action}",
-        entity_type="requirement",
-        entity_id=req.id,
-        changes={"status": [before, move.target], **(changes or {})},
+        req,
+        action,
+        side=side,
+        changes=changes,
+        event_payload=event_payload,
+        notify=notify,
     )
-    if move.event and notify:
-        emit(
-            session,
-            NOTIFY_JOB,
-            {
-                "event": move.event,
-                "requirement_id": str(req.id),
-                "from": before,
-                **(event_payload or {}),
-            },
-            about=req,
-        )
     return req
 
 
@@ -147,10 +123,7 @@ def submit(
 ) -> Requirement:
     """Freeze the packet into a new snapshot and put it in the provider's queue."""
     req = req or get_for_client(session, client_id, requirement_id, lock=True)
-    if not states.allowed("submit", req.status):
-        raise Conflict(
-            f"This requirement is {states.label(req.status).lower()}; it is not yours to submit."
-        )
+    states.REQUIREMENT.check("submit", req.status, CLIENT)
     errors = {}
     if not req.lines:
         errors["lines"] = "Add at least one line before handing this off."
@@ -178,7 +151,7 @@ def submit(
         session,
         req,
         "submit",
-        side=states.CLIENT,
+        side=CLIENT,
         changes={
             "snapshot_version": [snap.version - 1 or None, snap.version],
             "snapshot_sha256": [None, snap.sha256],
@@ -204,7 +177,7 @@ def cancel(
         session,
         req,
         "cancel",
-        side=states.CLIENT,
+        side=CLIENT,
         changes={"reason": [None, reason]} if reason else None,
         # A draft never reached the provider, so nobody there needs telling.
         notify=req.submitted_at is not None,

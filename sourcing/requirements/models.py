@@ -23,7 +23,6 @@ STATUSES = (
 )
 PRIORITIES = ("low", "normal", "high", "urgent")
 # What a provider's queue holds: never drafts, nothing finished.
-QUEUE_STATUSES = ("submitted", "in_review", "returned", "accepted")
 QUEUE_WHERE = "status IN ('submitted', 'in_review', 'returned', 'accepted')"
 RETURN_REASONS = {
     "missing_specification": "Missing specification",

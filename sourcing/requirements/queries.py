@@ -49,10 +49,10 @@ def list_for_client(
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[Requirement], bool]:
-    """``status`` is one status or a group of them (``states.STATUS_GROUPS``)."""
+    """``status`` is one status or a group of them (a filter group of ``states.REQUIREMENT``)."""
     stmt = sa.select(Requirement).where(Requirement.tenant_id == client_id)
     if status:
-        stmt = stmt.where(Requirement.status.in_(states.statuses_for(status)))
+        stmt = stmt.where(Requirement.status.in_(states.REQUIREMENT.statuses_for(status)))
     if q:
         pattern = contains(q)
         stmt = stmt.where(

@@ -1,76 +1,85 @@
-"""The requirement state machine: every allowed transition, in one table.
+"""The requirement state machine: every allowed transition and status group, in one table.
 
-``services.transition`` is the only code that changes ``Requirement.status``;
-it looks the action up here, refuses anything the table does not allow,
-audits the change and emits the notification named in the table.
+``REQUIREMENT.apply`` (through ``handoff.transition``) is the only code that
+changes ``Requirement.status``; the groups beside the table are what lists,
+queues and templates ask for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from baton.platform.workflow import CLIENT, PROVIDER, SYSTEM, Machine, Transition
 
-CLIENT = "client"
-PROVIDER = "provider"
-SYSTEM = "system"
+NOTIFY_JOB = "requirements.notify"
 
-OPEN_STATUSES = ("draft", "submitted", "in_review", "returned", "accepted")
-# A client may change the packet only while it is its own to change.
-EDITABLE_STATUSES = ("draft", "returned")
+OPEN = ("draft", "submitted", "in_review", "returned", "accepted")
 
-STATUS_LABELS = {
-    "draft": "Draft",
-    "submitted": "Submitted",
-    "in_review": "In review",
-    "returned": "Returned",
-    "accepted": "Accepted",
-    "ordered": "Ordered",
-    "closed": "Closed",
-    "cancelled": "Cancelled",
-}
-
-# List filters that stand for several statuses: where the work is, as the client sees it.
-STATUS_GROUPS = {"with_provider": ("submitted", "in_review")}
-GROUP_LABELS = {"with_provider": "With the provider (submitted or in review)"}
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: tuple[str, ...]
-    target: str
-    # Which side of the handoff may take the action.
-    side: str
-    # The event emitted through the outbox (job ``requirements.notify``), if any.
-    event: str | None
-    verb: str
-
-
-TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in (
-        Transition("submit", ("draft", "returned"), "submitted", CLIENT, "submitted", "submitted"),
-        Transition("start_review", ("submitted",), "in_review", PROVIDER, None, "reviewed"),
-        Transition("accept", ("in_review",), "accepted", PROVIDER, "accepted", "accepted"),
+REQUIREMENT = Machine(
+    "requirement",
+    labels={
+        "draft": "Draft",
+        "submitted": "Submitted",
+        "in_review": "In review",
+        "returned": "Returned",
+        "accepted": "Accepted",
+        "ordered": "Ordered",
+        "closed": "Closed",
+        "cancelled": "Cancelled",
+    },
+    transitions=[
         Transition(
-            "return", ("submitted", "in_review"), "returned", PROVIDER, "returned", "returned"
+            "submit",
+            ("draft", "returned"),
+            "submitted",
+            side=CLIENT,
+            event="submitted",
+            waits_on=PROVIDER,
+            verb="submitted",
         ),
-        Transition("cancel", OPEN_STATUSES, "cancelled", CLIENT, "cancelled", "cancelled"),
-        # Purchase orders (a later capability) move accepted requirements on.
-        Transition("order", ("accepted",), "ordered", PROVIDER, None, "ordered"),
-        Transition("close", ("ordered",), "closed", SYSTEM, None, "closed"),
-    )
-}
+        Transition(
+            "start_review",
+            ("submitted",),
+            "in_review",
+            side=PROVIDER,
+            waits_on=PROVIDER,
+            verb="reviewed",
+        ),
+        Transition(
+            "accept",
+            ("in_review",),
+            "accepted",
+            side=PROVIDER,
+            event="accepted",
+            # Accepted: the provider owes the purchase orders.
+            waits_on=PROVIDER,
+            verb="accepted",
+        ),
+        Transition(
+            "return",
+            ("submitted", "in_review"),
+            "returned",
+            side=PROVIDER,
+            event="returned",
+            waits_on=CLIENT,
+            verb="returned",
+        ),
+        Transition("cancel", OPEN, "cancelled", side=CLIENT, event="cancelled", verb="cancelled"),
+        # Purchase orders move accepted requirements on; their own clocks take over.
+        Transition("order", ("accepted",), "ordered", side=PROVIDER, verb="ordered"),
+        Transition("close", ("ordered",), "closed", side=SYSTEM, verb="closed"),
+    ],
+    groups={
+        "open": OPEN,
+        # A client may change the packet only while it is its own to change.
+        "editable": ("draft", "returned"),
+        # What the provider's queue holds: handed off and not yet ordered.
+        "queue": ("submitted", "in_review", "returned", "accepted"),
+        # Where the work is, as the client's list filters it.
+        "with_provider": ("submitted", "in_review"),
+    },
+    filters={"with_provider": "With the provider (submitted or in review)"},
+    event_job=NOTIFY_JOB,
+)
 
-
-def allowed(action: str, status: str) -> bool:
-    transition = TRANSITIONS.get(action)
-    return transition is not None and status in transition.sources
-
-
-def statuses_for(key: str) -> tuple[str, ...]:
-    """The statuses a list filter means: a group's members, or the one status."""
-    return STATUS_GROUPS.get(key, (key,))
-
-
-def label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+# Where the provider's handoff clock runs (its due time counts): read from the table.
+ON_PROVIDER_CLOCK = REQUIREMENT.waiting_on(PROVIDER)
+QUEUE = REQUIREMENT.group("queue")
