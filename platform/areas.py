@@ -50,6 +50,8 @@ class Area:
     api_blueprints: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     jobs: tuple[str, ...] = ()
+    # Modules holding ``NOTIFICATIONS``: what each of the area's events sends.
+    notifications: tuple[str, ...] = ()
     nav: tuple[NavEntry, ...] = ()
     # Called with the app after the blueprints: hooks the base layer asks for.
     init_app: str | None = None

@@ -16,6 +16,7 @@ from baton.platform.job_failures import (
     retry_failed,
     unconfirmed_mail,
 )
+from baton.platform.pages import refused
 from baton.platform.tasks import BackgroundTask, own_task, recent_tasks
 from baton.platform.web import dbs
 
@@ -49,8 +50,7 @@ def retry(outbox_id: uuid.UUID):
     try:
         row = retry_failed(dbs(), outbox_id, identity().organisation.id)
     except Conflict as exc:
-        flash(str(exc), "warning")
-        return redirect(url_for("jobs.failed"))
+        return refused(exc, url_for("jobs.failed"), "warning")
     flash("The job runs again now; it leaves this list once it has succeeded.", "success")
     return redirect(url_for("jobs.failed", _anchor=f"job-{row.id}"))
 

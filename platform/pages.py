@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -11,6 +11,7 @@ from baton.platform.areas import NavEntry, nav_entries
 from baton.platform.auth import identity
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.request_context import request_id_var
+from baton.platform.web import refuse
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -67,6 +68,16 @@ def error_response(status: int, detail: str | None = None, errors: dict | None =
     return render_template(
         "errors/error.html", title=title, message=detail or message, request_id=request_id_var.get()
     ), status
+
+
+def refused(exc: ServiceError, back: str, category: str = "error"):
+    """A form's action was refused: nothing of it is kept, the user is told why
+    and sent ``back``. Not found stays a 404 page (no existence leak)."""
+    if exc.status == 404:
+        raise exc
+    refuse()
+    flash(str(exc) if exc.status != 403 else MESSAGES[403][1], category)
+    return redirect(back)
 
 
 def init_pages(app: Flask) -> None:

@@ -42,11 +42,24 @@ def _before() -> None:
     set_context(dbs(), ident.context)
 
 
+def refuse() -> None:
+    """The request's action was refused: undo what it wrote, now (so the page that
+    follows, a re-rendered form or the page a redirect leads to, shows the
+    state before it) and for good (the request commits none of it, whatever
+    its status). The one place a refusal touches the transaction; views call
+    this, or ``pages.refused``, never ``rollback``."""
+    g.rollback_only = True
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def _after(response):
     session: Session | None = g.pop("db_session", None)
+    refused = g.pop("rollback_only", False)
     if session is not None:
         try:
-            if response.status_code < 400:
+            if response.status_code < 400 and not refused:
                 outbox_ids = session.info.pop("outbox_ids", [])
                 session.commit()
                 if outbox_ids:

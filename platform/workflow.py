@@ -16,7 +16,7 @@ An area declares its machine beside its model (``states.py``)::
 and every status change goes through ``REQUIREMENT.apply(session, req, "submit",
 side=CLIENT)``: it checks the move once (side, then source state), sets the
 status, writes the audit event (with the whom-we-wait-on of the new state,
-which SLA clocks read back), and emits the outbox event. Templates and
+which SLA clocks read back), and publishes its event (``notify.publish``). Templates and
 queries ask the machine (``allowed``, ``in_group``, ``actions``) instead of
 listing statuses. Machines with no ``audit`` (the outbox, background tasks)
 use ``move``, which only checks and sets.
@@ -61,8 +61,8 @@ class Machine:
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Groups a list may filter by, with their labels.
     filters: dict[str, str] = field(default_factory=dict)
-    # The job that carries the machine's events (e.g. notifications).
-    event_job: str | None = None
+    # Publish each transition's event (``<machine>.<event>``) to notifications.
+    publishes: bool = False
     # Record an audit event per transition (False for plumbing: outbox, tasks).
     audited: bool = True
     status_attribute: str = "status"
@@ -163,7 +163,7 @@ class Machine:
         """Check, change, audit, emit: the only way an audited status changes."""
         from baton.platform import audit
         from baton.platform.db import utcnow
-        from baton.platform.outbox import emit
+        from baton.platform.notify import publish
 
         before = getattr(obj, self.status_attribute)
         t = self.move(obj, action, side)
@@ -183,16 +183,11 @@ class Machine:
                 entity_id=obj.id,
                 changes=recorded | (changes or {}),
             )
-        if t.event and notify and self.event_job:
-            emit(
+        if t.event and notify and self.publishes:
+            publish(
                 session,
-                self.event_job,
-                {
-                    "event": t.event,
-                    f"{self.name}_id": str(obj.id),
-                    "from": before,
-                    **(event_payload or {}),
-                },
+                f"{self.name}.{t.event}",
+                {f"{self.name}_id": str(obj.id), "from": before, **(event_payload or {})},
                 about=obj,
             )
         return t

@@ -12,4 +12,5 @@ AREA = Area(
         "baton.sourcing.requirements.models",
     ),
     jobs=("baton.sourcing.requirements.jobs",),
+    notifications=("baton.sourcing.requirements.notifications",),
 )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from baton.platform.directory import OrganisationFacts
 from baton.platform.tenancy import TenantContext
 from baton.tenants import identity, services
-from baton.tenants.models import Membership, Organisation, User
+from baton.tenants.models import Organisation, User
 from baton.tenants.permissions import holders
 
 
@@ -57,28 +57,10 @@ class TenantsDirectory:
         return [_facts(org) for org in rows]
 
     def user_emails(self, session: Session, user_ids: Iterable[uuid.UUID]) -> list[str]:
-        ids = list(user_ids)
-        if not ids:
-            return []
-        return sorted(
-            set(session.scalars(sa.select(User.email).where(User.id.in_(ids), User.is_active)))
-        )
+        return services.user_emails(session, user_ids)
 
     def admin_emails(self, session: Session, org_id: uuid.UUID) -> list[str]:
-        return sorted(
-            set(
-                session.scalars(
-                    sa.select(User.email)
-                    .join(Membership, Membership.user_id == User.id)
-                    .where(
-                        Membership.organisation_id == org_id,
-                        Membership.role == "admin",
-                        Membership.is_active,
-                        User.is_active,
-                    )
-                )
-            )
-        )
+        return services.member_emails(session, org_id, ("admin",))
 
     def roles_with(self, permission: str, kind: str | None) -> tuple[str, ...]:
         return holders(permission, kind) if kind else ()

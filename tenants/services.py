@@ -164,6 +164,44 @@ def user_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.U
     return dict(session.execute(sa.select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
+def member_emails(session: Session, org_id: uuid.UUID, roles: Iterable[str]) -> list[str]:
+    """Addresses of the organisation's active members in ``roles``."""
+    return sorted(
+        set(
+            session.scalars(
+                sa.select(User.email)
+                .join(Membership, Membership.user_id == User.id)
+                .where(
+                    Membership.organisation_id == org_id,
+                    Membership.role.in_(list(roles)),
+                    Membership.is_active.is_(True),
+                    User.is_active.is_(True),
+                )
+            )
+        )
+    )
+
+
+def user_emails(session: Session, user_ids: Iterable[uuid.UUID]) -> list[str]:
+    """Addresses of the active users among these."""
+    ids = list(user_ids)
+    if not ids:
+        return []
+    return sorted(
+        set(session.scalars(sa.select(User.email).where(User.id.in_(ids), User.is_active)))
+    )
+
+
+def organisation_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
+    )
+    return dict(rows.all())
+
+
 def add_member(session: Session, org: Organisation, user: User, role: str) -> Membership:
     if role not in roles_for(org.kind):
         raise ValidationFailed({"role": f"Role must be one of {', '.join(roles_for(org.kind))}."})

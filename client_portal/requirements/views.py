@@ -20,6 +20,7 @@ from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.forms import EmptyForm
+from baton.platform.pages import refused
 from baton.platform.web import dbs
 from baton.sourcing.requirements import services, snapshot, states
 from baton.sourcing.requirements.models import PRIORITIES, RETURN_REASONS
@@ -40,12 +41,6 @@ def _client_id() -> uuid.UUID:
 def _user_id() -> uuid.UUID | None:
     user = identity().user
     return user.id if user is not None else None
-
-
-def _fail(exc: ServiceError) -> None:
-    """Nothing of a refused action may be committed by the redirect that follows."""
-    dbs().rollback()
-    flash(str(exc) if exc.status not in (403, 404) else "That is not possible.", "error")
 
 
 # --- form values <-> input data -----------------------------------------------------------
@@ -340,10 +335,7 @@ def submit(requirement_id: uuid.UUID):
     try:
         req = services.submit(dbs(), _client_id(), _user_id(), requirement_id)
     except ServiceError as exc:
-        if exc.status == 404:
-            raise
-        _fail(exc)
-        return redirect(url_for(".detail", requirement_id=requirement_id))
+        return refused(exc, url_for(".detail", requirement_id=requirement_id))
     flash(f"{req.client_reference} was handed off to the provider.", "success")
     return redirect(url_for(".detail", requirement_id=req.id))
 
@@ -356,10 +348,7 @@ def cancel(requirement_id: uuid.UUID):
             dbs(), _client_id(), _user_id(), requirement_id, request.form.get("reason")
         )
     except ServiceError as exc:
-        if exc.status == 404:
-            raise
-        _fail(exc)
-        return redirect(url_for(".detail", requirement_id=requirement_id))
+        return refused(exc, url_for(".detail", requirement_id=requirement_id))
     flash(f"{req.client_reference} was cancelled.", "success")
     return redirect(url_for(".detail", requirement_id=req.id))
 

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from baton.platform.auth import identity, require
 from baton.platform.db import utcnow
 from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.pages import refused
 from baton.platform.web import dbs
 from baton.procurement.handoff import queue as services
 from baton.procurement.handoff import review as handoff_review
@@ -98,11 +99,15 @@ def index():
     )
 
 
-def _back(requirement_id: uuid.UUID):
+def _back_url(requirement_id: uuid.UUID) -> str:
     target = request.form.get("next") or ""
     if target.startswith("/provider/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("provider_review.review", requirement_id=requirement_id))
+        return target
+    return url_for("provider_review.review", requirement_id=requirement_id)
+
+
+def _back(requirement_id: uuid.UUID):
+    return redirect(_back_url(requirement_id))
 
 
 @bp.post("/<uuid:requirement_id>/claim")
@@ -112,11 +117,7 @@ def claim(requirement_id: uuid.UUID):
     try:
         req = handoff_review.claim(dbs(), ident.organisation.id, ident.user.id, requirement_id)
     except ServiceError as exc:
-        if exc.status == 404:
-            raise
-        dbs().rollback()
-        flash(str(exc), "error")
-        return _back(requirement_id)
+        return refused(exc, _back_url(requirement_id))
     flash(f"You have claimed {req.client_reference}.", "success")
     return _back(requirement_id)
 
@@ -133,10 +134,6 @@ def assign(requirement_id: uuid.UUID):
     try:
         req = handoff_review.assign(dbs(), ident.organisation.id, requirement_id, buyer_id)
     except ServiceError as exc:
-        if exc.status == 404:
-            raise
-        dbs().rollback()
-        flash(str(exc), "error")
-        return _back(requirement_id)
+        return refused(exc, _back_url(requirement_id))
     flash(f"{req.client_reference} is now {'assigned' if buyer_id else 'unassigned'}.", "success")
     return _back(requirement_id)

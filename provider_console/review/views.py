@@ -16,7 +16,8 @@ from baton.platform import audit
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
-from baton.platform.web import dbs
+from baton.platform.pages import refused
+from baton.platform.web import dbs, refuse
 from baton.procurement.handoff import review as handoff_review
 from baton.sourcing.documents.downloads import revision_response
 from baton.sourcing.requirements import services as requirements
@@ -133,15 +134,11 @@ def accept(requirement_id: uuid.UUID):
             dbs(), _provider_id(), _user_id(), requirement_id, request.form.get("comment")
         )
     except ValidationFailed as exc:
-        dbs().rollback()
+        refuse()
         req = handoff_review.get_for_provider(dbs(), _provider_id(), requirement_id)
         return _page(req, errors=exc.errors, status=422)
     except ServiceError as exc:
-        if exc.status == 404:
-            raise
-        dbs().rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".review", requirement_id=requirement_id))
+        return refused(exc, url_for(".review", requirement_id=requirement_id))
     flash(f"{req.client_reference} accepted; it is ready to order.", "success")
     return redirect(url_for(".review", requirement_id=req.id))
 
@@ -173,15 +170,11 @@ def return_(requirement_id: uuid.UUID):
             dbs(), _provider_id(), _user_id(), requirement_id, chosen, comment
         )
     except ValidationFailed as exc:
-        dbs().rollback()
+        refuse()
         req = handoff_review.get_for_provider(dbs(), _provider_id(), requirement_id)
         return _page(req, reasons=rows or None, comment=comment, errors=exc.errors, status=422)
     except ServiceError as exc:
-        if exc.status == 404:
-            raise
-        dbs().rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".review", requirement_id=requirement_id))
+        return refused(exc, url_for(".review", requirement_id=requirement_id))
     flash(f"{req.client_reference} returned to the client with {len(chosen)} reason(s).", "success")
     return redirect(url_for(".review", requirement_id=req.id))
 

@@ -31,9 +31,6 @@ from baton.sourcing.requirements.queries import (
 )
 from baton.tenants.models import Engagement, Organisation, User
 
-NOTIFY_JOB = states.NOTIFY_JOB
-
-
 # --- the one way a status changes ---------------------------------------------------------
 
 

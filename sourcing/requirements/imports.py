@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from baton.platform import audit, tasks
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.file_import import ImportRejected, RowError
-from baton.platform.outbox import emit
+from baton.platform.notify import publish
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tasks import BackgroundTask
 from baton.sourcing.documents import services as documents
@@ -582,11 +582,10 @@ def import_table(
     if task_id is not None:
         # One summary email per provider instead of one per requirement.
         for provider_id, req in first_by_provider.items():
-            emit(
+            publish(
                 session,
-                handoff.NOTIFY_JOB,
+                "requirement.imported",
                 {
-                    "event": "imported",
                     "requirement_id": str(req.id),
                     "task_id": str(task_id),
                     "count": count_by_provider[provider_id],

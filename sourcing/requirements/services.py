@@ -16,7 +16,7 @@ from baton.sourcing.requirements.drafts import (
     input_of,
     save_draft,
 )
-from baton.sourcing.requirements.handoff import NOTIFY_JOB, cancel, submit, transition
+from baton.sourcing.requirements.handoff import cancel, submit, transition
 from baton.sourcing.requirements.queries import (
     active_engagements,
     compare_snapshot,
@@ -40,7 +40,6 @@ __all__ = [
     "HEADER_FIELDS",
     "LINE_FIELDS",
     "MAX_LINES",
-    "NOTIFY_JOB",
     "Lookups",
     "active_engagements",
     "cancel",

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from baton.platform.workflow import CLIENT, PROVIDER, SYSTEM, Machine, Transition
 
-NOTIFY_JOB = "requirements.notify"
-
 OPEN = ("draft", "submitted", "in_review", "returned", "accepted")
 
 REQUIREMENT = Machine(
@@ -77,7 +75,7 @@ REQUIREMENT = Machine(
         "with_provider": ("submitted", "in_review"),
     },
     filters={"with_provider": "With the provider (submitted or in review)"},
-    event_job=NOTIFY_JOB,
+    publishes=True,
 )
 
 # Where the provider's handoff clock runs (its due time counts): read from the table.

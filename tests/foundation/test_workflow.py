@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,8 @@ from baton.platform.tasks import TASK
 from baton.platform.workflow import MACHINES, Machine, Transition
 from baton.sourcing.requirements.states import ON_PROVIDER_CLOCK, REQUIREMENT
 from baton.tenants.states import ENGAGEMENT
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("machine", [REQUIREMENT, ENGAGEMENT, OUTBOX, TASK], ids=lambda m: m.name)
@@ -66,3 +69,22 @@ def test_a_table_naming_an_unknown_state_is_refused_at_import():
     with pytest.raises(ValueError, match="unknown states"):
         Machine("broken", labels={"a": "A"}, transitions=[Transition("go", ("a",), "b")])
     assert "broken" not in MACHINES
+
+
+def test_every_published_event_declares_what_it_sends_and_its_templates_exist():
+    from baton.platform.areas import template_folders
+    from baton.platform.notify import notifications
+
+    declared = notifications()
+    folders = [*template_folders(), ROOT / "platform" / "templates"]
+    for machine in MACHINES.values():
+        if not machine.publishes:
+            continue
+        for t in machine.transitions.values():
+            if t.event:
+                assert f"{machine.name}.{t.event}" in declared, (machine.name, t.action)
+    for found in declared.values():
+        for n in found:
+            for suffix in (".txt", ".html"):
+                name = f"email/{n.template}{suffix}"
+                assert any((folder / name).is_file() for folder in folders), name
