@@ -18,14 +18,11 @@ from flask import (
 )
 
 from baton.platform.auth import identity, require
-from baton.platform.tasks import FAILED, SUCCEEDED
+from baton.platform.tasks import FAILED, SUCCEEDED, BackgroundTask
 from baton.platform.web import dbs
 from baton.sourcing.requirements import imports
 
 bp = Blueprint("client_requirement_imports", __name__, url_prefix="/client/requirements/import")
-
-# Files with more lines than this are imported by a background job.
-DEFAULT_INLINE_ROWS = 500
 
 
 def _client_id() -> uuid.UUID:
@@ -62,25 +59,20 @@ def upload_post():
     content = file.read(imports.MAX_FILE_BYTES + 1)
     submit = request.form.get("submit") in ("on", "1", "true")
     try:
-        table = imports.read_table(file.filename, content)
-    except imports.ImportRejected as exc:
-        return _page(exc.rows, 422)
-    inline_rows = current_app.config.get("BATON_IMPORT_INLINE_ROWS", DEFAULT_INLINE_ROWS)
-    if len(table.rows) > inline_rows:
-        task = imports.start_background(
+        started = imports.start(
             dbs(),
             _client_id(),
             _user_id(),
             file.filename,
             content,
             submit=submit,
-            rows=len(table.rows),
+            inline_rows=current_app.config.get("BATON_IMPORT_INLINE_ROWS"),
         )
-        return redirect(url_for(".task", task_id=task.id))
-    try:
-        result = imports.import_table(dbs(), _client_id(), _user_id(), table, submit=submit)
     except imports.ImportRejected as exc:
         return _page(exc.rows, 422)
+    if isinstance(started, BackgroundTask):
+        return redirect(url_for(".task", task_id=started.id))
+    result = started
     verb = "imported and handed off" if submit else "imported as drafts"
     return _page(
         message=f"{len(result.created)} requirements with {result.lines} lines {verb}.",

@@ -23,10 +23,36 @@ from baton.sourcing.requirements.models import (
     RequirementReview,
 )
 from baton.sourcing.requirements.queries import current_snapshot, snapshot_readiness, snapshots_of
+from baton.sourcing.requirements.readiness import Readiness
 from baton.tenants.models import Membership, User
 from baton.tenants.services import engaged_client_ids
 
 BUYER_ROLES = ("buyer", "admin")
+
+
+# Which return reason a hard readiness failure suggests.
+SUGGESTED_REASON = {
+    "spec_missing": "missing_specification",
+    "price_missing": "price_not_valid",
+    "price_negative": "price_not_valid",
+    "currency_missing": "price_not_valid",
+    "currency_mismatch": "price_not_valid",
+    "quote_validity_missing": "price_not_valid",
+    "quote_expired": "price_not_valid",
+    "supplier_missing": "supplier_not_qualified",
+    "supplier_not_qualified": "supplier_not_qualified",
+    "supplier_qualification_lapsed": "supplier_not_qualified",
+    "need_by_missing": "date_not_achievable",
+    "need_by_past": "date_not_achievable",
+}
+
+
+def suggested_reasons(result: Readiness) -> list[dict[str, Any]]:
+    """The return reasons the packet's hard failures suggest, for the buyer to confirm."""
+    return [
+        {"code": SUGGESTED_REASON.get(f.code, "other"), "field": f.field, "comment": f.message}
+        for f in result.hard_failures
+    ]
 
 
 class NotReady(ValidationFailed):

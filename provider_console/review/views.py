@@ -30,21 +30,6 @@ from baton.tenants.services import user_names
 bp = Blueprint("provider_review", __name__, url_prefix="/provider/requirements")
 
 REASON_ROWS = 3
-# Which return reason a hard readiness failure suggests.
-SUGGESTED_REASON = {
-    "spec_missing": "missing_specification",
-    "price_missing": "price_not_valid",
-    "price_negative": "price_not_valid",
-    "currency_missing": "price_not_valid",
-    "currency_mismatch": "price_not_valid",
-    "quote_validity_missing": "price_not_valid",
-    "quote_expired": "price_not_valid",
-    "supplier_missing": "supplier_not_qualified",
-    "supplier_not_qualified": "supplier_not_qualified",
-    "supplier_qualification_lapsed": "supplier_not_qualified",
-    "need_by_missing": "date_not_achievable",
-    "need_by_past": "date_not_achievable",
-}
 
 
 def _provider_id() -> uuid.UUID:
@@ -57,14 +42,7 @@ def _user_id() -> uuid.UUID | None:
 
 
 def _suggested(result: Readiness) -> list[dict[str, Any]]:
-    rows = [
-        {
-            "code": SUGGESTED_REASON.get(f.code, "other"),
-            "field": f.field,
-            "comment": f.message,
-        }
-        for f in result.hard_failures
-    ]
+    rows = handoff_review.suggested_reasons(result)
     while len(rows) < REASON_ROWS:
         rows.append({"code": "", "field": "", "comment": ""})
     return rows

@@ -10,10 +10,8 @@ progress the page polls while the import's one transaction is still open.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,6 +30,21 @@ from baton.platform.tasks import BackgroundTask
 from baton.sourcing.documents import services as documents
 from baton.sourcing.documents.models import Document, DocumentRevision
 from baton.sourcing.requirements import drafts, handoff
+from baton.sourcing.requirements.import_file import (  # noqa: F401  (the import's vocabulary)
+    COLUMNS,
+    FALSE,
+    FIELD_COLUMNS,
+    HEADER_COLUMNS,
+    LINE_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_REPORTED_ERRORS,
+    MAX_ROWS,
+    REQUIRED_COLUMNS,
+    TRUE,
+    Table,
+    is_xlsx,
+    read_table,
+)
 from baton.sourcing.requirements.models import PRIORITIES, Requirement, RequirementImport
 from baton.sourcing.suppliers.models import INCOTERMS, Supplier
 from baton.tenants.models import Engagement, Organisation, User
@@ -39,57 +52,11 @@ from baton.tenants.models import Engagement, Organisation, User
 log = structlog.get_logger("baton.requirements.import")
 
 TASK_KIND = "requirements.import"
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 50_000
-MAX_REPORTED_ERRORS = 1000
 PROGRESS_EVERY = 250
+# Files with more lines than this are imported by a background task.
+DEFAULT_INLINE_ROWS = 500
 WRITE_BATCH = 200
 CRASH_MESSAGE = "The import stopped because of an internal error; nothing was imported."
-
-# column: (meaning, example) — the order of the template file.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "client_reference": ("Your reference; rows sharing it form one requirement", "REQ-1001"),
-    "title": ("What is being bought", "Hydraulic fittings for line 3"),
-    "provider": ("Code of the procurement provider you engaged", "NWPS"),
-    "supplier_code": ("Code of the awarded supplier in your supplier list", "SUP-001"),
-    "currency": ("ISO code of the agreed price; defaults to the supplier's", "EUR"),
-    "payment_terms": ("Agreed payment terms", "30 days net"),
-    "incoterms": ("Incoterms 2020 code", "DAP"),
-    "quote_reference": ("The supplier's quote number", "Q-2291"),
-    "quote_valid_until": ("Quote validity, YYYY-MM-DD", "2027-06-30"),
-    "ship_to": ("Delivery address", "Acme Plant 2, Dock 4, 12345 Springfield"),
-    "sourcing_notes": ("What the buyer should know", "Awarded after 3-way RFQ"),
-    "assumptions": ("Sourcing assumptions the price depends on", "Price assumes annual volume"),
-    "priority": ("low, normal, high or urgent", "normal"),
-    "item_code": ("Line: your item code", "HF-0042"),
-    "description": ("Line: description of the item", "Fitting 1/2in BSP, stainless"),
-    "quantity": ("Line: quantity, a number", "250"),
-    "unit": ("Line: unit of measure", "each"),
-    "unit_price": ("Line: agreed unit price, a number", "3.85"),
-    "need_by": ("Line: need-by date, YYYY-MM-DD", "2027-07-15"),
-    "spec_required": ("Line: must it be bought to a specification? yes/no", "yes"),
-    "specifications": (
-        "Line: document numbers, ; between them, @n for a revision (else the latest)",
-        "DOC-00001@2",
-    ),
-}
-REQUIRED_COLUMNS = ("client_reference", "title", "provider", "description")
-HEADER_COLUMNS = tuple(list(COLUMNS)[:13])
-LINE_COLUMNS = tuple(list(COLUMNS)[13:])
-# Where a service error about a field is shown in the file.
-FIELD_COLUMNS = {
-    "engagement_id": "provider",
-    "supplier_id": "supplier_code",
-    "specs": "specifications",
-}
-TRUE = {"yes", "y", "true", "1", "x"}
-FALSE = {"no", "n", "false", "0", ""}
-
-
-@dataclass
-class Table:
-    columns: list[str]
-    rows: list[tuple[int, dict[str, Any]]]
 
 
 @dataclass
@@ -100,123 +67,6 @@ class ImportResult:
 
 
 Progress = Callable[[int, int, str], None]
-
-
-# --- reading the file ---------------------------------------------------------------
-
-
-def _column_name(raw: Any) -> str:
-    return str(raw or "").strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def is_xlsx(filename: str | None, content: bytes) -> bool:
-    # An XLSX file is a ZIP archive; judge by the bytes, not only the name.
-    return content[:4] == b"PK\x03\x04"
-
-
-def read_table(filename: str | None, content: bytes) -> Table:
-    if not content:
-        raise ImportRejected([RowError(None, None, "The file is empty.")])
-    if len(content) > MAX_FILE_BYTES:
-        raise ImportRejected(
-            [RowError(None, None, f"The file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")]
-        )
-    raw_rows = _xlsx_rows(content) if is_xlsx(filename, content) else _csv_rows(content)
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for number, values in raw_rows:
-        if header is None:
-            if not any(_present(v) for v in values):
-                continue
-            header = [_column_name(v) for v in values]
-            problems = _header_problems(number, header)
-            if problems:
-                raise ImportRejected(problems)
-            continue
-        if not any(_present(v) for v in values):
-            continue
-        if len(rows) >= MAX_ROWS:
-            raise ImportRejected(
-                [RowError(number, None, f"A file can have at most {MAX_ROWS} lines; split it.")]
-            )
-        rows.append(
-            (
-                number,
-                {
-                    name: values[i] if i < len(values) else None
-                    for i, name in enumerate(header)
-                    if name
-                },
-            )
-        )
-    if header is None:
-        raise ImportRejected([RowError(None, None, "The file has no header row.")])
-    if not rows:
-        raise ImportRejected([RowError(None, None, "The file has a header but no lines.")])
-    return Table([c for c in header if c], rows)
-
-
-def _present(value: Any) -> bool:
-    return value is not None and str(value).strip() != ""
-
-
-def _header_problems(number: int, header: list[str]) -> list[RowError]:
-    problems = []
-    seen = set()
-    for name in header:
-        if not name:
-            continue
-        if name not in COLUMNS:
-            problems.append(
-                RowError(number, name, f"Unknown column {name!r}; see the template for the names.")
-            )
-        elif name in seen:
-            problems.append(RowError(number, name, f"Column {name!r} appears twice."))
-        seen.add(name)
-    for name in REQUIRED_COLUMNS:
-        if name not in seen:
-            problems.append(RowError(number, name, f"The column {name!r} is required."))
-    return problems
-
-
-def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    # Text never holds NUL bytes; an executable or image renamed .csv does.
-    if b"\x00" in content[:65536]:
-        raise ImportRejected([RowError(None, None, "This is not a CSV or XLSX file.")])
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejected(
-            [RowError(None, None, "Save the CSV as UTF-8 (Excel: 'CSV UTF-8'), or upload XLSX.")]
-        ) from None
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        for values in reader:
-            yield reader.line_num, values
-    except csv.Error as exc:
-        raise ImportRejected([RowError(reader.line_num, None, f"Unreadable CSV: {exc}")]) from None
-
-
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:
-        raise ImportRejected(
-            [RowError(None, None, "The XLSX file could not be opened; save it again from Excel.")]
-        ) from None
-    try:
-        sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(values)
-    finally:
-        book.close()
 
 
 # --- checking it ----------------------------------------------------------------------
@@ -605,6 +455,27 @@ def _flush_and_audit(session: Session, events: list[dict]) -> None:
 
 
 # --- starting and running it in the background ---------------------------------------------
+
+
+def start(
+    session: Session,
+    client_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    filename: str,
+    content: bytes,
+    *,
+    submit: bool,
+    inline_rows: int | None = None,
+) -> ImportResult | BackgroundTask:
+    """Import a file now, or, when it has more than ``inline_rows`` lines, start a
+    background task for it (the page then follows its progress)."""
+    table = read_table(filename, content)
+    limit = DEFAULT_INLINE_ROWS if inline_rows is None else inline_rows
+    if len(table.rows) > limit:
+        return start_background(
+            session, client_id, user_id, filename, content, submit=submit, rows=len(table.rows)
+        )
+    return import_table(session, client_id, user_id, table, submit=submit)
 
 
 def start_background(
