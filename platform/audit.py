@@ -28,7 +28,8 @@ GENESIS = "0" * 64
 class AuditEvent(AuditScoped, Base):
     __tablename__ = "audit_events"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    # Key (tenant_id, id) with AuditScoped; id indexed for lookups by id alone.
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4, index=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_kind: Mapped[str] = mapped_column(sa.String(16))

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -22,6 +23,7 @@ from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    declared_attr,
     mapped_column,
     sessionmaker,
     with_loader_criteria,
@@ -86,14 +88,44 @@ class Base(DeclarativeBase):
 
 
 class IdMixin:
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    @declared_attr
+    def id(cls) -> Mapped[uuid.UUID]:
+        # A distributed table's primary key leads with tenant_id, so id gets an
+        # index of its own: rows are still looked up by id alone (the mapper's key).
+        return mapped_column(
+            sa.Uuid,
+            primary_key=True,
+            default=uuid.uuid4,
+            index=issubclass(cls, DistributedByTenant),
+        )
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TenantOwned:
+class DistributedByTenant:
+    """Rows that Citus would distribute by tenant_id (docs/decisions/0006).
+
+    Citus needs the distribution column in every primary key, unique key and
+    foreign key between distributed tables, so the database key is
+    ``(tenant_id, id)``, natural keys start with tenant_id, and foreign keys
+    between these tables are composite ``(tenant_id, x_id) -> (tenant_id, id)``.
+    The mapper's identity stays ``id`` alone (ids are random UUIDs), so
+    ``session.get(Model, id)`` works as before; flushes still update and
+    delete ``WHERE tenant_id = ? AND id = ?``. tests/foundation/test_citus_keys.py
+    checks the live schema against these rules.
+    """
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"primary_key": [cls.__table__.c.id]}
+
+
+class TenantOwned(DistributedByTenant):
     """Rows of one client tenant. RLS on PostgreSQL, loader criteria everywhere."""
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    # First column, so the key reads (tenant_id, id); the key's index serves
+    # lookups by tenant_id, which therefore needs no index of its own.
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, sort_order=-1)
 
 
 class ProviderOwned(TenantOwned):
@@ -102,11 +134,11 @@ class ProviderOwned(TenantOwned):
     provider_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
 
 
-class AuditScoped:
+class AuditScoped(DistributedByTenant):
     """An organisation's own chain of events; a provider also sees the events it
     wrote into a client's chain, and nothing else of that client's log."""
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, sort_order=-1)
     provider_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
 
 

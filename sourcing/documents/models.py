@@ -39,7 +39,6 @@ class Document(IdMixin, ProviderOwned, Base):
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "number", name="uq_documents_tenant_number"),
-        sa.UniqueConstraint("tenant_id", "id", name="uq_documents_tenant_id"),
     )
 
 
@@ -71,9 +70,11 @@ class DocumentRevision(IdMixin, ProviderOwned, Base):
             name="fk_document_revisions_document",
         ),
         sa.UniqueConstraint(
-            "document_id", "revision_no", name="uq_document_revisions_document_revision"
+            "tenant_id",
+            "document_id",
+            "revision_no",
+            name="uq_document_revisions_document_revision",
         ),
-        sa.UniqueConstraint("tenant_id", "id", name="uq_document_revisions_tenant_id"),
     )
 
 

@@ -77,7 +77,6 @@ class Requirement(IdMixin, ProviderOwned, Base):
         sa.UniqueConstraint(
             "tenant_id", "client_reference", name="uq_requirements_tenant_reference"
         ),
-        sa.UniqueConstraint("tenant_id", "id", name="uq_requirements_tenant_id"),
         sa.CheckConstraint(
             "status IN ('draft', 'submitted', 'in_review', 'returned', 'accepted', 'ordered', 'closed', 'cancelled')",
             name="status",
@@ -150,9 +149,11 @@ class RequirementLine(IdMixin, ProviderOwned, Base):
             name="fk_requirement_lines_requirement",
         ),
         sa.UniqueConstraint(
-            "requirement_id", "line_no", name="uq_requirement_lines_requirement_line_no"
+            "tenant_id",
+            "requirement_id",
+            "line_no",
+            name="uq_requirement_lines_requirement_line_no",
         ),
-        sa.UniqueConstraint("tenant_id", "id", name="uq_requirement_lines_tenant_id"),
     )
 
 
@@ -175,7 +176,9 @@ class RequirementLineSpec(IdMixin, ProviderOwned, Base):
             ["document_revisions.tenant_id", "document_revisions.id"],
             name="fk_line_specs_revision",
         ),
-        sa.UniqueConstraint("line_id", "revision_id", name="uq_line_specs_line_revision"),
+        sa.UniqueConstraint(
+            "tenant_id", "line_id", "revision_id", name="uq_line_specs_line_revision"
+        ),
     )
 
 
@@ -196,7 +199,9 @@ class HandoffSnapshot(IdMixin, ProviderOwned, Base):
             ["requirements.tenant_id", "requirements.id"],
             name="fk_snapshots_requirement",
         ),
-        sa.UniqueConstraint("requirement_id", "version", name="uq_snapshots_requirement_version"),
+        sa.UniqueConstraint(
+            "tenant_id", "requirement_id", "version", name="uq_snapshots_requirement_version"
+        ),
     )
 
 

@@ -36,7 +36,6 @@ class Supplier(IdMixin, TenantOwned, Base):
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "code", name="uq_suppliers_tenant_code"),
-        sa.UniqueConstraint("tenant_id", "id", name="uq_suppliers_tenant_id"),
         sa.CheckConstraint(
             "qualification_status IN ('qualified', 'conditional', 'suspended', 'disqualified')",
             name="qualification_status",
