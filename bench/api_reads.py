@@ -523,12 +523,12 @@ def check_answers(real: Gunicorn, bare: Gunicorn, auth: dict, endpoints: dict) -
 # --- load -------------------------------------------------------------------------------
 
 
-def run_wrk(args, lua: Path, port: int, path: str, headers: dict, seconds: float) -> Run:
+def run_wrk(args, lua: Path, port: int, path: str, headers: dict, seconds: int) -> Run:
     command = [
         "wrk",
         f"-t{args.threads}",
         f"-c{args.connections}",
-        f"-d{seconds:g}s",
+        f"-d{seconds}s",
         "--timeout",
         "10s",
         "--latency",
@@ -672,14 +672,36 @@ def in_lists(sql: str) -> list[int]:
     return [m.count("%(") for m in IN_LIST.findall(sql)]
 
 
+def psycopg_cache_limits() -> tuple[int, int]:
+    """psycopg keeps its %(name)s -> $n conversion of a query only up to these sizes."""
+    try:
+        from psycopg import _queries
+
+        return _queries.MAX_CACHED_STATEMENT_LENGTH, _queries.MAX_CACHED_STATEMENT_PARAMS
+    except (ImportError, AttributeError):
+        return 4096, 50
+
+
 def print_statements(title: str, statements: list[Statement]) -> None:
+    max_chars, max_params = psycopg_cache_limits()
     print(f"\n{title}: {len(statements)} statements")
-    print(f"  {'#':>2} {'statement':<52} {'params':>6} {'IN-lists':<10} {'cache':<11} {'ms':>6}")
+    print(
+        f"  {'#':>2} {'statement':<52} {'chars':>6} {'params':>6} {'IN-lists':<11}"
+        f" {'cache':<10} {'ms':>6}"
+    )
     for n, s in enumerate(statements, start=1):
         lists = ",".join(str(k) for k in in_lists(s.sql)) or "-"
         print(
-            f"  {n:2d} {describe(s)[:52]:<52} {s.params:6d} {lists:<10} {s.cache:<11} {s.ms:6.2f}"
+            f"  {n:2d} {describe(s)[:52]:<52} {len(s.sql):6d} {s.params:6d} {lists:<11}"
+            f" {s.cache:<10} {s.ms:6.2f}"
         )
+    uncached = sum(len(s.sql) > max_chars or s.params > max_params for s in statements)
+    print(
+        f"  {sum(len(s.sql) for s in statements):,} characters of SQL and"
+        f" {sum(s.params for s in statements):,} bind parameters in all; {uncached} of the"
+        f" statements are over psycopg's {max_chars} characters or {max_params} parameters, so"
+        " psycopg converts their placeholders again on every execution"
+    )
 
 
 # --- the report -------------------------------------------------------------------------
@@ -840,8 +862,11 @@ def main() -> None:
     parser.add_argument("--drafts", type=int, default=0, help="drafts besides (not in the queue)")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--lines", type=int, default=5, help="at most this many lines per row")
-    parser.add_argument("--duration", type=float, default=15, help="seconds per measured run")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds of load before each")
+    # Whole seconds: wrk takes no fractions.
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="seconds of load before each; 0: none"
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
