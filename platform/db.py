@@ -142,6 +142,15 @@ class AuditScoped(DistributedByTenant):
     provider_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
 
 
+def among(session: Session, column, ids) -> sa.ColumnElement[bool]:
+    """``column IN ids`` as one array parameter on PostgreSQL (``= ANY(:ids)``), so
+    a provider's 200 client ids are not 200 bind parameters; a plain IN elsewhere."""
+    ids = sorted(set(ids))
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Uuid)))
+    return column.in_(ids)
+
+
 def get_context(session: Session) -> TenantContext:
     return session.info.get("tenant_context", NO_CONTEXT)
 
@@ -166,7 +175,17 @@ def _apply_pg_settings(session: Session, connection, ctx: TenantContext) -> None
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session: Session, transaction, connection) -> None:
-    _apply_pg_settings(session, connection, get_context(session))
+    ctx = get_context(session)
+    # No context yet (a request before its identity is known): the settings
+    # are transaction-local, so at BEGIN they already read '' (no rows); sending
+    # them would be a wasted round trip. ``set_context`` applies the real one.
+    if ctx != NO_CONTEXT:
+        _apply_pg_settings(session, connection, ctx)
+
+
+# The array of the transaction's tenant ids, as a scalar subquery so PostgreSQL
+# evaluates it once per statement (see platform/rls.py), as the policies do.
+_ANY_SETTING_TENANT = sa.literal_column("ANY((SELECT baton_tenant_ids())::uuid[])", type_=sa.Uuid)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -182,6 +201,7 @@ def _scope_queries(state) -> None:
     visible = tuple(ctx.tenant_ids)
     org_id = ctx.org_id
     provider_view = ctx.org_kind == "provider"
+    postgres = state.session.get_bind().dialect.name == "postgresql"
     if writing and provider_view:
         target = state.bind_mapper.class_ if state.bind_mapper is not None else None
         if (
@@ -192,22 +212,38 @@ def _scope_queries(state) -> None:
             raise TenantIsolationError(
                 f"a provider cannot change {target.__name__} rows: they are the client's"
             )
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantOwned,
-            lambda cls: cls.tenant_id.in_(visible),
-            include_aliases=True,
-        ),
-    )
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            AuditScoped,
-            lambda cls: sa.or_(
-                cls.tenant_id == org_id,
-                sa.and_(cls.provider_id == org_id, cls.tenant_id.in_(visible)),
+    if postgres:
+        # The same tenant ids the row-level policies read, from the transaction's
+        # setting (``set_context`` wrote them): one InitPlan per statement instead
+        # of a bind parameter per tenant (a provider with 200 clients sent 201,
+        # which psycopg re-parses on every execution of statements that long).
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantOwned,
+                lambda cls: cls.tenant_id == _ANY_SETTING_TENANT,
+                include_aliases=True,
             ),
-            include_aliases=True,
-        ),
+        )
+    else:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantOwned,
+                lambda cls: cls.tenant_id.in_(visible),
+                include_aliases=True,
+            ),
+        )
+    if postgres:
+        audit_criteria = lambda cls: sa.or_(  # noqa: E731
+            cls.tenant_id == org_id,
+            sa.and_(cls.provider_id == org_id, cls.tenant_id == _ANY_SETTING_TENANT),
+        )
+    else:
+        audit_criteria = lambda cls: sa.or_(  # noqa: E731
+            cls.tenant_id == org_id,
+            sa.and_(cls.provider_id == org_id, cls.tenant_id.in_(visible)),
+        )
+    state.statement = state.statement.options(
+        with_loader_criteria(AuditScoped, audit_criteria, include_aliases=True)
     )
     if provider_view and writing:
         # A provider changes only its own rows, never the client's shared ones.

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform import audit
+from baton.platform.db import get_context
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.tenancy import TenantContext, client_context, provider_context
 from baton.tenants.models import (
@@ -75,6 +76,11 @@ def create_organisation(
 
 
 def engaged_client_ids(session: Session, provider_id: uuid.UUID) -> set[uuid.UUID]:
+    """The clients actively engaging this provider. Read once per request: when the
+    session already acts for this provider, its context holds them."""
+    ctx = get_context(session)
+    if ctx.org_kind == "provider" and ctx.org_id == provider_id:
+        return set(ctx.tenant_ids) - {provider_id}
     return set(
         session.scalars(
             sa.select(Engagement.client_id).where(

@@ -130,6 +130,7 @@ def active_memberships(session: Session, user_id: uuid.UUID) -> list[Membership]
         session.scalars(
             sa.select(Membership)
             .join(Organisation)
+            .options(contains_eager(Membership.organisation))
             .where(
                 Membership.user_id == user_id,
                 Membership.is_active.is_(True),

@@ -90,7 +90,11 @@ def revoke_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -
 
 
 def token_owner(session: Session, token: str) -> ApiToken | None:
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
+    row = session.scalar(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.organisation))
+        .where(ApiToken.token_hash == hash_api_token(token))
+    )
     if row is None or row.revoked_at is not None or not row.organisation.is_active:
         return None
     now = utcnow()

@@ -67,7 +67,7 @@ def client_load(
                 sa.func.sum(sa.case((late, 1), else_=0)),
             )
             .where(
-                *provider_visible(provider.id, client_ids),
+                *provider_visible(session, provider.id, client_ids),
                 Requirement.status.in_(states.QUEUE),
             )
             .group_by(Requirement.tenant_id)

@@ -134,7 +134,7 @@ def read_queue(
     if not client_ids:
         return QueuePage([], filters.page, False, [])
     stmt = sa.select(Requirement).where(
-        *provider_visible(provider.id, client_ids),
+        *provider_visible(session, provider.id, client_ids),
         Requirement.status.in_(states.QUEUE),
     )
     if filters.status:
@@ -222,7 +222,7 @@ def due_today(
     rows = session.execute(
         sa.select(Requirement.tenant_id, sa.func.count())
         .where(
-            *provider_visible(provider.id, client_ids),
+            *provider_visible(session, provider.id, client_ids),
             Requirement.status.in_(states.ON_PROVIDER_CLOCK),
             Requirement.sla_due_at >= start,
             Requirement.sla_due_at < end,

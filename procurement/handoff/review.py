@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform import audit
-from baton.platform.db import utcnow
+from baton.platform.db import among, utcnow
 from baton.platform.errors import Conflict, NotFound, ValidationFailed
 from baton.platform.workflow import PROVIDER
 from baton.sourcing.documents.models import DocumentRevision
@@ -22,7 +22,12 @@ from baton.sourcing.requirements.models import (
     Requirement,
     RequirementReview,
 )
-from baton.sourcing.requirements.queries import current_snapshot, snapshot_readiness, snapshots_of
+from baton.sourcing.requirements.queries import (
+    WITH_LINES,
+    current_snapshot,
+    snapshot_readiness,
+    snapshots_of,
+)
 from baton.sourcing.requirements.readiness import Readiness
 from baton.tenants.models import Membership, User
 from baton.tenants.services import engaged_client_ids
@@ -59,12 +64,12 @@ class NotReady(ValidationFailed):
     """Acceptance refused: the packet still has hard readiness failures."""
 
 
-def provider_visible(provider_id: uuid.UUID, client_ids: set[uuid.UUID]) -> list:
+def provider_visible(session: Session, provider_id: uuid.UUID, client_ids: set[uuid.UUID]) -> list:
     """What a provider may see: handed to it, by a client it is actively engaged
     with, and submitted at least once (a draft is the client's alone)."""
     return [
         Requirement.provider_id == provider_id,
-        Requirement.tenant_id.in_(client_ids),
+        among(session, Requirement.tenant_id, client_ids),
         Requirement.status != "draft",
         Requirement.submitted_at.is_not(None),
     ]
@@ -74,8 +79,12 @@ def get_for_provider(
     session: Session, provider_id: uuid.UUID, requirement_id: uuid.UUID, *, lock: bool = False
 ) -> Requirement:
     client_ids = engaged_client_ids(session, provider_id)
-    stmt = sa.select(Requirement).where(
-        Requirement.id == requirement_id, *provider_visible(provider_id, client_ids)
+    stmt = (
+        sa.select(Requirement)
+        .where(
+            Requirement.id == requirement_id, *provider_visible(session, provider_id, client_ids)
+        )
+        .options(*WITH_LINES)
     )
     if lock:
         stmt = stmt.with_for_update()

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from baton.platform.db import utc_today
 from baton.platform.errors import NotFound
@@ -18,6 +18,7 @@ from baton.sourcing.requirements import readiness, snapshot, states
 from baton.sourcing.requirements.models import (
     HandoffSnapshot,
     Requirement,
+    RequirementLine,
     RequirementReview,
 )
 from baton.sourcing.suppliers.models import Supplier
@@ -26,11 +27,18 @@ from baton.tenants.models import Engagement, Organisation
 # --- reading -------------------------------------------------------------------------
 
 
+# One requirement with its lines and their specifications: three statements
+# however many lines it has.
+WITH_LINES = (selectinload(Requirement.lines).selectinload(RequirementLine.specs),)
+
+
 def get_for_client(
     session: Session, client_id: uuid.UUID, requirement_id: uuid.UUID, *, lock: bool = False
 ) -> Requirement:
-    stmt = sa.select(Requirement).where(
-        Requirement.tenant_id == client_id, Requirement.id == requirement_id
+    stmt = (
+        sa.select(Requirement)
+        .where(Requirement.tenant_id == client_id, Requirement.id == requirement_id)
+        .options(*WITH_LINES)
     )
     if lock:
         stmt = stmt.with_for_update()

@@ -1,0 +1,116 @@
+"""A read costs a constant number of SQL statements, whatever the size of the
+object or the page: counted on PostgreSQL, through the real API and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from baton.platform.db import db
+from tests.support import requirements as h
+from tests.support.world import login
+
+pytestmark = pytest.mark.postgres
+
+
+@contextmanager
+def counted(app) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _requirement_with_lines(app, world, lines: int):
+    specs = h.make_spec(app, world, revisions=1)
+    data = h.good_data(
+        world,
+        h.make_supplier(app, world),
+        lines=[h.good_line(spec_required=True, spec_revision_ids=specs) for _ in range(lines)],
+    )
+    rid = h.create_draft(app, world, data)
+    h.submit(app, world, rid)
+    return rid
+
+
+def _count(app, fetch) -> tuple[int, list[str]]:
+    fetch()  # warm: first-use work (mapper configuration) is not a per-read cost
+    with counted(app) as statements:
+        response = fetch()
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return len(statements), statements
+
+
+def test_one_requirement_costs_the_same_statements_with_one_line_or_twelve(pg_app, pg_world):
+    app, world = pg_app, pg_world
+    small, large = (_requirement_with_lines(app, world, n) for n in (1, 12))
+    headers = h.api_headers(app, world.orgs["north"], "buyer")
+    client = app.test_client()
+    n_small, _ = _count(app, lambda: client.get(f"/api/v1/queue/{small}", headers=headers))
+    n_large, listing = _count(app, lambda: client.get(f"/api/v1/queue/{large}", headers=headers))
+    body = client.get(f"/api/v1/queue/{large}", headers=headers).get_json()
+    assert len(body["lines"]) == 12 and all(line["spec_revision_ids"] for line in body["lines"])
+    assert n_large == n_small, listing
+    # Token with its organisation, engaged clients, context, requirement, lines,
+    # their specifications, snapshot, supplier, begin/commit.
+    assert n_large <= 10, listing
+
+
+def test_the_clients_own_read_of_a_requirement_is_constant_too(pg_app, pg_world):
+    app, world = pg_app, pg_world
+    small, large = (_requirement_with_lines(app, world, n) for n in (1, 12))
+    headers = h.api_headers(app, world.orgs["acme"], "sourcing")
+    client = app.test_client()
+    n_small, _ = _count(app, lambda: client.get(f"/api/v1/requirements/{small}", headers=headers))
+    n_large, listing = _count(
+        app, lambda: client.get(f"/api/v1/requirements/{large}", headers=headers)
+    )
+    assert n_large == n_small, listing
+
+
+def test_the_queue_page_costs_the_same_with_three_rows_or_twelve(pg_app, pg_world):
+    app, world = pg_app, pg_world
+    headers = h.api_headers(app, world.orgs["north"], "buyer")
+    client = app.test_client()
+    supplier = h.make_supplier(app, world)
+    for _ in range(3):
+        h.submitted(app, world, supplier)
+    n_three, _ = _count(app, lambda: client.get("/api/v1/queue", headers=headers))
+    for _ in range(9):
+        h.submitted(app, world, h.make_supplier(app, world))
+    n_twelve, listing = _count(app, lambda: client.get("/api/v1/queue", headers=headers))
+    assert len(client.get("/api/v1/queue", headers=headers).get_json()["items"]) == 12
+    assert n_twelve == n_three, listing
+
+
+def test_the_queue_web_page_is_constant_as_rows_grow(pg_app, pg_world):
+    app, world = pg_app, pg_world
+    buyer = app.test_client()
+    login(buyer, world.email("north_buyer"))
+    supplier = h.make_supplier(app, world)
+    h.submitted(app, world, supplier)
+    n_one, _ = _count(app, lambda: buyer.get("/provider/queue/"))
+    for _ in range(6):
+        h.submitted(app, world, h.make_supplier(app, world))
+    n_seven, listing = _count(app, lambda: buyer.get("/provider/queue/"))
+    assert n_seven == n_one, listing
+
+
+def test_one_supplier_is_a_constant_read(pg_app, pg_world):
+    app, world = pg_app, pg_world
+    headers = h.api_headers(app, world.orgs["acme"], "sourcing")
+    supplier = h.make_supplier(app, world)
+    client = app.test_client()
+    n, listing = _count(app, lambda: client.get(f"/api/v1/suppliers/{supplier}", headers=headers))
+    assert n <= 6, listing
