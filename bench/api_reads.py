@@ -216,6 +216,32 @@ class StatementLog:
         return self.records
 
 
+def explain_plans(app, path: str, auth: dict) -> list[tuple[str, list[str]]]:
+    """Each SELECT of one request with its plan, EXPLAIN ANALYZE'd on the same
+    connection right after it ran: same transaction, same tenant context."""
+    engine = app.extensions["baton.db"].engine
+    plans: list[tuple[str, list[str]]] = []
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith("SELECT") or "set_config" in statement:
+            return
+        # A second cursor of the same connection: the first one's rows are the app's.
+        with cursor.connection.cursor() as other:
+            other.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            plan = [row[0] for row in other.fetchall()]
+        plans.append((" ".join(statement.split())[:160], plan))
+
+    client = app.test_client()
+    client.get(path, headers=auth)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        response = client.get(path, headers=auth)
+        assert response.status_code == 200, (path, response.status_code)
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+    return plans
+
+
 def _relationship_name(state) -> str:
     try:
         prop = state.loader_strategy_path.path[-1]
@@ -883,6 +909,9 @@ def main() -> None:
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the one-item read")
     parser.add_argument("--profile-requests", type=int, default=300)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the plans of the one-item read and stop"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -968,6 +997,13 @@ def main() -> None:
             "healthz": Endpoint("healthz", "/healthz", "/healthz", "/healthz", authenticated=False),
         }
         sizes = check_answers(real, bare, auth, endpoints)
+
+        if args.explain:
+            for sql, plan in explain_plans(app, endpoints["item"].real, auth):
+                print(f"\n{sql}")
+                for row in plan:
+                    print(f"    {row}")
+            return
 
         log = StatementLog()
         log.attach(app.extensions["baton.db"].engine)

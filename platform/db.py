@@ -183,13 +183,12 @@ def _after_begin(session: Session, transaction, connection) -> None:
         _apply_pg_settings(session, connection, ctx)
 
 
-# The array of the transaction's tenant ids, as a scalar subquery so PostgreSQL
-# evaluates it once per statement (see platform/rls.py), as the policies do.
-_ANY_SETTING_TENANT = sa.literal_column("ANY((SELECT baton_tenant_ids())::uuid[])", type_=sa.Uuid)
+# The acting context's tenant ids as one uuid[] parameter (PostgreSQL).
+_VISIBLE = sa.bindparam("baton_visible_tenants", type_=sa.ARRAY(sa.Uuid))
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _scope_queries(state) -> None:
+def _scope_queries(state):
     # ORM-enabled UPDATE and DELETE are scoped too: they never pass through
     # before_flush, and in the embedded SQLite mode nothing else would stop them.
     writing = state.is_update or state.is_delete
@@ -212,38 +211,31 @@ def _scope_queries(state) -> None:
             raise TenantIsolationError(
                 f"a provider cannot change {target.__name__} rows: they are the client's"
             )
+    if postgres and state.is_relationship_load:
+        # Lines of a requirement, say: the parent's statement carried the
+        # criteria to this load (with_loader_criteria propagates), and row-level
+        # security applies to it too; adding them again only repeats them.
+        return _with_visible(state, visible)
     if postgres:
-        # The same tenant ids the row-level policies read, from the transaction's
-        # setting (``set_context`` wrote them): one InitPlan per statement instead
-        # of a bind parameter per tenant (a provider with 200 clients sent 201,
-        # which psycopg re-parses on every execution of statements that long).
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantOwned,
-                lambda cls: cls.tenant_id == _ANY_SETTING_TENANT,
-                include_aliases=True,
-            ),
-        )
-    else:
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantOwned,
-                lambda cls: cls.tenant_id.in_(visible),
-                include_aliases=True,
-            ),
-        )
-    if postgres:
+        # One array parameter for the visible tenants, however many there are: a
+        # provider with 200 clients would otherwise send 201 bind parameters per
+        # statement, which psycopg re-parses on every execution of a statement
+        # that long. Its value is supplied below, for this statement and for the
+        # relationship loads the criteria propagate to.
+        tenant_criteria = lambda cls: cls.tenant_id == sa.any_(_VISIBLE)  # noqa: E731
         audit_criteria = lambda cls: sa.or_(  # noqa: E731
             cls.tenant_id == org_id,
-            sa.and_(cls.provider_id == org_id, cls.tenant_id == _ANY_SETTING_TENANT),
+            sa.and_(cls.provider_id == org_id, cls.tenant_id == sa.any_(_VISIBLE)),
         )
     else:
+        tenant_criteria = lambda cls: cls.tenant_id.in_(visible)  # noqa: E731
         audit_criteria = lambda cls: sa.or_(  # noqa: E731
             cls.tenant_id == org_id,
             sa.and_(cls.provider_id == org_id, cls.tenant_id.in_(visible)),
         )
     state.statement = state.statement.options(
-        with_loader_criteria(AuditScoped, audit_criteria, include_aliases=True)
+        with_loader_criteria(TenantOwned, tenant_criteria, include_aliases=True),
+        with_loader_criteria(AuditScoped, audit_criteria, include_aliases=True),
     )
     if provider_view and writing:
         # A provider changes only its own rows, never the client's shared ones.
@@ -260,6 +252,19 @@ def _scope_queries(state) -> None:
                 include_aliases=True,
             )
         )
+    if postgres:
+        return _with_visible(state, visible)
+    return None
+
+
+def _with_visible(state, visible: tuple[uuid.UUID, ...]):
+    """Run the statement with the visible tenants' array as its parameter."""
+    value = {_VISIBLE.key: sorted(visible)}
+    if state.parameters is None:
+        state.parameters = {}
+    if state.is_executemany:
+        return state.invoke_statement(params=[value for _ in state.parameters])
+    return state.invoke_statement(params=value)
 
 
 @event.listens_for(Session, "before_flush")

@@ -20,6 +20,8 @@ from baton.platform.tenancy import NO_CONTEXT
 
 log = structlog.get_logger("baton.request")
 
+QUIET_ENDPOINTS = frozenset({"health.healthz", "health.readyz"})
+
 
 def dbs() -> Session:
     """The request's database session, created on first use."""
@@ -69,7 +71,10 @@ def _after(response):
         finally:
             session.close()
     response.headers["X-Request-ID"] = request_id_var.get() or ""
-    if request.endpoint not in {"static", "bootstrap.static"}:
+    # Static files are not logged, nor load balancers' successful health probes
+    # (one every few seconds per balancer would bury the requests people make).
+    quiet = request.endpoint in QUIET_ENDPOINTS and response.status_code < 400
+    if request.endpoint not in {"static", "bootstrap.static"} and not quiet:
         log.info(
             "request",
             method=request.method,

@@ -6,5 +6,5 @@ from baton.platform.areas import Area
 AREA = Area(
     name="procurement",
     requires=("sourcing",),
-    demo="baton.procurement.demo_handoff:seed_handoff",
+    demo="baton.procurement.demo.story:seed_handoff",
 )

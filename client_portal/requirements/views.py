@@ -233,12 +233,8 @@ def detail(requirement_id: uuid.UUID):
     req = services.get_for_client(session, _client_id(), requirement_id)
     snaps = services.snapshots_of(session, req)
     current = next((s for s in snaps if s.id == req.current_snapshot_id), None)
-    if req.status in states.REQUIREMENT.group("editable"):
-        result = services.live_readiness(session, req)
-    elif current is not None:
-        result = services.snapshot_readiness(session, req, current)
-    else:
-        result = services.live_readiness(session, req)
+    result = services.readiness_for(session, req, current)
+    actions = services.available_actions(req, identity().can("requirement.write"))
     reviews = services.reviews_of(session, req)
     people = user_names(session, {r.reviewer_id for r in reviews} | {req.created_by_id})
     specs = services.spec_revisions(
@@ -261,9 +257,9 @@ def detail(requirement_id: uuid.UUID):
         reason_labels=RETURN_REASONS,
         field_label=snapshot.field_label,
         can_write=identity().can("requirement.write"),
-        can_edit=req.status in states.REQUIREMENT.group("editable"),
-        can_submit=states.REQUIREMENT.allowed("submit", req.status),
-        can_cancel=states.REQUIREMENT.allowed("cancel", req.status),
+        can_edit="edit" in actions,
+        can_submit="submit" in actions,
+        can_cancel="cancel" in actions,
         form=EmptyForm(),
         today=utc_today(),
     )

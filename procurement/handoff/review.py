@@ -60,6 +60,19 @@ def suggested_reasons(result: Readiness) -> list[dict[str, Any]]:
     ]
 
 
+def available_actions(req: Requirement, result: Readiness, may_review: bool) -> frozenset[str]:
+    """What a provider user may do with this handoff now, for the page to offer:
+    the machine's moves, the capability, and readiness (accept needs it)."""
+    if not may_review:
+        return frozenset()
+    found = {"claim", "assign"} if states.REQUIREMENT.in_group("queue", req.status) else set()
+    if states.REQUIREMENT.allowed("accept", req.status) and result.ready:
+        found.add("accept")
+    if states.REQUIREMENT.allowed("return", req.status):
+        found.add("return")
+    return frozenset(found)
+
+
 class NotReady(ValidationFailed):
     """Acceptance refused: the packet still has hard readiness failures."""
 

@@ -59,7 +59,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
     field_choices = [("", "The requirement as a whole"), ("lines", "The lines")]
     field_choices += [(path, snapshot.field_label(path)) for path in fields]
     client = session.get(Organisation, req.tenant_id)
-    can_act = identity().can("requirement.review")
+    actions = handoff_review.available_actions(req, result, identity().can("requirement.review"))
     return render_template(
         "provider/review/review.html",
         req=req,
@@ -78,9 +78,10 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         field_label=snapshot.field_label,
         labels=states.REQUIREMENT.labels,
         events=audit.events_for(session, req.tenant_id, "requirement", req.id),
-        can_act=can_act,
-        can_accept=can_act and states.REQUIREMENT.allowed("accept", req.status) and result.ready,
-        can_return=can_act and states.REQUIREMENT.allowed("return", req.status),
+        can_act=identity().can("requirement.review"),
+        can_accept="accept" in actions,
+        can_return="return" in actions,
+        can_claim="claim" in actions,
         today=utc_today(),
         spec_url=lambda s: url_for(
             "provider_review.download_spec",

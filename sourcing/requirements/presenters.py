@@ -15,10 +15,7 @@ def _number(value) -> str | None:
 def represent(session: Session, req: Requirement, *, provider_view: bool = False) -> dict:
     """A requirement as the API shows it; the provider sees the frozen snapshot."""
     snap = services.current_snapshot(session, req)
-    if provider_view or (req.status not in ("draft", "returned") and snap is not None):
-        result = services.snapshot_readiness(session, req, snap)
-    else:
-        result = services.live_readiness(session, req)
+    result = services.readiness_for(session, req, snap, provider_view=provider_view)
     open_return = services.open_return(session, req)
     return {
         **{name: getattr(req, name) for name in services.HEADER_FIELDS},

@@ -219,6 +219,33 @@ def snapshot_readiness(
     )
 
 
+def available_actions(req: Requirement, may_write: bool) -> frozenset[str]:
+    """What a client user may do with this requirement now, for the page to offer."""
+    if not may_write:
+        return frozenset()
+    found = {a for a in ("submit", "cancel") if states.REQUIREMENT.allowed(a, req.status)}
+    if states.REQUIREMENT.in_group("editable", req.status):
+        found.add("edit")
+    return frozenset(found)
+
+
+def readiness_for(
+    session: Session,
+    req: Requirement,
+    snap: HandoffSnapshot | None = None,
+    *,
+    provider_view: bool = False,
+) -> readiness.Readiness:
+    """The one rule for which readiness a page or the API shows: the frozen
+    snapshot's once the packet is out of the client's hands (and always to the
+    provider), the live packet's while the client may still change it."""
+    snap = snap if snap is not None else current_snapshot(session, req)
+    editable = states.REQUIREMENT.in_group("editable", req.status)
+    if snap is not None and (provider_view or not editable):
+        return snapshot_readiness(session, req, snap)
+    return live_readiness(session, req)
+
+
 def preview_readiness(
     session: Session, client_id: uuid.UUID, data: dict[str, Any], on: date | None = None
 ) -> readiness.Readiness:

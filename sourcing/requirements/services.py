@@ -19,6 +19,7 @@ from baton.sourcing.requirements.drafts import (
 from baton.sourcing.requirements.handoff import cancel, submit, transition
 from baton.sourcing.requirements.queries import (
     active_engagements,
+    available_actions,
     compare_snapshot,
     current_snapshot,
     get_for_client,
@@ -28,6 +29,7 @@ from baton.sourcing.requirements.queries import (
     live_readiness,
     open_return,
     preview_readiness,
+    readiness_for,
     reviews_of,
     snapshot_readiness,
     snapshots_of,
@@ -42,6 +44,7 @@ __all__ = [
     "MAX_LINES",
     "Lookups",
     "active_engagements",
+    "available_actions",
     "cancel",
     "compare_snapshot",
     "current_snapshot",
@@ -53,6 +56,7 @@ __all__ = [
     "live_readiness",
     "open_return",
     "preview_readiness",
+    "readiness_for",
     "reviews_of",
     "save_draft",
     "snapshot_readiness",

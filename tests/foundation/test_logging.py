@@ -57,11 +57,18 @@ def test_request_log_line_carries_the_request_id_of_the_response(app):
 def test_request_id_sent_by_the_proxy_is_kept(app):
     client = app.test_client()
     with captured_log_lines() as lines:
-        response = client.get("/healthz", headers={"X-Request-ID": "edge-1234"})
+        response = client.get("/login", headers={"X-Request-ID": "edge-1234"})
     assert response.headers["X-Request-ID"] == "edge-1234"
     assert any(
-        line.get("request_id") == "edge-1234" and line.get("path") == "/healthz" for line in lines
+        line.get("request_id") == "edge-1234" and line.get("path") == "/login" for line in lines
     )
+
+
+def test_successful_health_probes_are_not_logged(app):
+    client = app.test_client()
+    with captured_log_lines() as lines:
+        assert client.get("/healthz").status_code == 200
+    assert not [line for line in lines if line.get("path") == "/healthz"]
 
 
 def test_each_request_gets_its_own_id(app):

@@ -101,7 +101,7 @@ def test_ruff_accepts_the_namespaced_import():
 
 def test_gunicorn_serves_the_app_with_the_infra_configuration(tmp_path):
     """The production entry point: infra/gunicorn.conf.py binds $PORT and the
-    web process answers /healthz; its error log lines are JSON too."""
+    web process answers /healthz and serves pages; its log lines are JSON too."""
     port = free_port()
     env = {
         **os.environ,
@@ -130,6 +130,9 @@ def test_gunicorn_serves_the_app_with_the_infra_configuration(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
             assert response.status == 200
             assert json.loads(response.read()) == {"status": "ok"}
+        # A page is logged with its request id (successful health probes are not).
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as response:
+            assert response.status == 200
             request_id = response.headers["X-Request-ID"]
     finally:
         proc.send_signal(signal.SIGTERM)
