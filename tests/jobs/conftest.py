@@ -38,13 +38,34 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def jobs_urls(pg_admin_url) -> Iterator[DatabaseUrls]:
+def jobs_template(pg_admin_url) -> Iterator[str]:
+    """A migrated database, never connected to, that each test copies."""
     from baton.platform.migrate import upgrade
 
     urls = create_database(pg_admin_url)
     upgrade(urls.owner)
+    yield urls.name
+    drop_database(pg_admin_url, urls.name)
+
+
+@pytest.fixture
+def jobs_urls(pg_admin_url, jobs_template) -> Iterator[DatabaseUrls]:
+    """A database of the test's own: the relays and workers it starts see its
+    outbox rows and nothing another test left, whatever the order."""
+    urls = create_database(pg_admin_url, template=jobs_template)
     yield urls
     drop_database(pg_admin_url, urls.name)
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_redis_outage():
+    """relay_after_commit skips a Redis URL for a few seconds after it failed;
+    that memory is per process, so a port reused by a later test starts clean."""
+    from baton.workers import relay
+
+    relay._redis_down_until.clear()
+    yield
+    relay._redis_down_until.clear()
 
 
 def make_app(urls: DatabaseUrls, instance: Path, **overrides):
@@ -197,6 +218,15 @@ def wait_for(check: Callable[[], object], timeout: float = 40, what: str = "cond
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.1)
+
+
+def events_of(processes: Processes, proc: subprocess.Popen, name: str, **where) -> list[dict]:
+    """A process's log events called ``name`` whose fields match ``where``."""
+    return [
+        e
+        for e in processes.events(proc)
+        if e.get("event") == name and all(e.get(k) == v for k, v in where.items())
+    ]
 
 
 def outbox_rows(app, **where) -> list[OutboxMessage]:

@@ -1,7 +1,9 @@
 """Fresh organisations for each test: two clients, two providers, one person per role.
 
 Names carry a random suffix so tests never depend on each other's rows and
-the database needs no cleaning between them.
+the database needs no cleaning between them. The suffix comes from uuid4
+(os.urandom), not from ``random``, which pytest-randomly reseeds with the same
+value before every test.
 """
 
 from __future__ import annotations
