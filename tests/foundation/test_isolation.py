@@ -6,11 +6,12 @@ engagement ended and of a rival provider the victim also engages, with ids of
 rows the victim owns. Foreign ids answer 404, never 403; no response shows
 the victim's data; no request changes it. A positive control shows the
 victim's own side opens the same ids, and the last test proves the harness
-reports leaky routes. The harness is tests/support/isolation.py.
+reports leaky routes. The harness is the package tests/support/isolation/.
 
 New routes are covered as soon as they exist. If a route takes a URL
 parameter the harness does not know, the first test fails and says so; add a
-resolver in tests/support/isolation.py that makes a victim-owned row::
+resolver that makes a victim-owned row in tests/support/isolation/resolvers/,
+in the module of the area that owns it (say ``resolvers/procurement.py``)::
 
     @parameter("order_id")
     def _order(v: Victim) -> uuid.UUID:
@@ -20,8 +21,8 @@ resolver in tests/support/isolation.py that makes a victim-owned row::
 
 (using ``v.org_id``/``v.provider_id``/``v.tag``, never "acme": it also makes
 the attackers' own rows). A new public endpoint goes in ``PUBLIC_ENDPOINTS``
-with its reason, a new signed link in ``SIGNED_LINK_ENDPOINTS``; that
-module's docstring has the details.
+with its reason, a new signed link in ``SIGNED_LINK_ENDPOINTS``; the
+package's docstring (tests/support/isolation/__init__.py) has the details.
 """
 
 from __future__ import annotations
