@@ -145,7 +145,7 @@ class AuditScoped(DistributedByTenant):
 def among(session: Session, column, ids) -> sa.ColumnElement[bool]:
     """``column IN ids`` as one array parameter on PostgreSQL (``= ANY(:ids)``), so
     a provider's 200 client ids are not 200 bind parameters; a plain IN elsewhere."""
-    ids = sorted(set(ids))
+    ids = list(ids)
     if session.get_bind().dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Uuid)))
     return column.in_(ids)
@@ -183,8 +183,10 @@ def _after_begin(session: Session, transaction, connection) -> None:
         _apply_pg_settings(session, connection, ctx)
 
 
-# The acting context's tenant ids as one uuid[] parameter (PostgreSQL).
+# The acting context's tenant ids as one uuid[] parameter (PostgreSQL), sent in
+# binary; a text literal cast by the server measured slower (bench/api_reads.py).
 _VISIBLE = sa.bindparam("baton_visible_tenants", type_=sa.ARRAY(sa.Uuid))
+_ANY_VISIBLE = sa.any_(_VISIBLE)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -215,17 +217,17 @@ def _scope_queries(state):
         # Lines of a requirement, say: the parent's statement carried the
         # criteria to this load (with_loader_criteria propagates), and row-level
         # security applies to it too; adding them again only repeats them.
-        return _with_visible(state, visible)
+        return _with_visible(state, ctx)
     if postgres:
         # One array parameter for the visible tenants, however many there are: a
         # provider with 200 clients would otherwise send 201 bind parameters per
         # statement, which psycopg re-parses on every execution of a statement
         # that long. Its value is supplied below, for this statement and for the
         # relationship loads the criteria propagate to.
-        tenant_criteria = lambda cls: cls.tenant_id == sa.any_(_VISIBLE)  # noqa: E731
+        tenant_criteria = lambda cls: cls.tenant_id == _ANY_VISIBLE  # noqa: E731
         audit_criteria = lambda cls: sa.or_(  # noqa: E731
             cls.tenant_id == org_id,
-            sa.and_(cls.provider_id == org_id, cls.tenant_id == sa.any_(_VISIBLE)),
+            sa.and_(cls.provider_id == org_id, cls.tenant_id == _ANY_VISIBLE),
         )
     else:
         tenant_criteria = lambda cls: cls.tenant_id.in_(visible)  # noqa: E731
@@ -253,13 +255,13 @@ def _scope_queries(state):
             )
         )
     if postgres:
-        return _with_visible(state, visible)
+        return _with_visible(state, ctx)
     return None
 
 
-def _with_visible(state, visible: tuple[uuid.UUID, ...]):
+def _with_visible(state, ctx: TenantContext):
     """Run the statement with the visible tenants' array as its parameter."""
-    value = {_VISIBLE.key: sorted(visible)}
+    value = {_VISIBLE.key: ctx.tenant_id_list}
     if state.parameters is None:
         state.parameters = {}
     if state.is_executemany:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 
 CLIENT = "client"
 PROVIDER = "provider"
@@ -46,12 +47,22 @@ class TenantContext:
             return provider_id == self.org_id
         return tenant_id == self.org_id
 
+    @cached_property
+    def tenant_id_list(self) -> list[uuid.UUID]:
+        """The tenant ids in a fixed order, built once per context (every scoped
+        statement of a request or job passes them as one array parameter)."""
+        return sorted(self.tenant_ids)
+
+    @cached_property
+    def tenant_ids_literal(self) -> str:
+        """The tenant ids as a PostgreSQL array literal, ``{id,id,...}``."""
+        return "{" + ",".join(str(t) for t in self.tenant_id_list) + "}"
+
     def pg_settings(self) -> dict[str, str]:
-        ids = ",".join(sorted(str(t) for t in self.tenant_ids))
         return {
             "baton.org_id": str(self.org_id) if self.org_id else "",
             "baton.org_kind": self.org_kind or "",
-            "baton.tenant_ids": "{" + ids + "}" if ids else "",
+            "baton.tenant_ids": self.tenant_ids_literal if self.tenant_ids else "",
             "baton.user_id": str(self.user_id) if self.user_id else "",
         }
 
