@@ -88,6 +88,10 @@ class Settings:
             "MAX_CONTENT_LENGTH": self.max_upload_bytes + 1024 * 1024,
             # Number of reverse proxies in front (nginx: 1); 0 ignores X-Forwarded-*.
             "BATON_PROXY_FIX": int(os.environ.get("BATON_PROXY_FIX") or 0),
+            # A signed-in session ends after this long without a request, and
+            # this long after sign-in whatever happens (tenants/sessions.py).
+            "BATON_SESSION_IDLE_HOURS": float(os.environ.get("BATON_SESSION_IDLE_HOURS") or 12),
+            "BATON_SESSION_MAX_DAYS": float(os.environ.get("BATON_SESSION_MAX_DAYS") or 14),
             **self.extra,
         }
 

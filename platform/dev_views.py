@@ -1,18 +1,23 @@
 """Development pages: the mail the embedded mode wrote as .eml files.
 
 Registered only in the development environment (``BATON_ENV=development``,
-the ``make run`` default) or with ``BATON_DEV_PAGES=1``, never in production.
-Like a local mail catcher it shows every organisation's mail to whoever opens
-it, which is why it exists only where all data is demo data.
+the ``make run`` default) or with ``BATON_DEV_PAGES=1``, never in production
+nor where real mail goes out. Even there it shows a signed-in person only the
+mail sent to their own address (a platform operator sees all of it): the
+mails hold password-reset and invitation links, and an anonymous visitor who
+could read them could sign in as anyone.
 """
 
 from __future__ import annotations
 
 import os
+from email.message import EmailMessage
+from email.utils import getaddresses
 
 from flask import Blueprint, Flask, Response, abort, render_template
 
 from baton.platform import mail
+from baton.platform.auth import identity, login_manager
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -34,6 +39,32 @@ def init_dev_pages(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
+@bp.before_request
+def _signed_in():
+    if identity().user is None:
+        return login_manager.unauthorized()
+    return None
+
+
+def _addressed_to(to_header: str) -> set[str]:
+    return {address.lower() for _name, address in getaddresses([to_header]) if address}
+
+
+def _mine(to_header: str) -> bool:
+    user = identity().user
+    return bool(getattr(user, "is_operator", False)) or user.email.lower() in _addressed_to(
+        to_header
+    )
+
+
+def _message(name: str) -> EmailMessage:
+    """A stored message the viewer may read; any other is not found."""
+    msg = mail.read_eml(name)
+    if not _mine(str(msg.get("To", ""))):
+        abort(404)
+    return msg
+
+
 def _parts(msg):
     text = msg.get_body(preferencelist=("plain",))
     html = msg.get_body(preferencelist=("html",))
@@ -45,12 +76,13 @@ def _parts(msg):
 
 @bp.get("/mail")
 def mail_list():
-    return render_template("dev/mail_list.html", messages=mail.list_eml())
+    mine = [m for m in mail.list_eml(limit=2000) if _mine(str(m["to"]))][:200]
+    return render_template("dev/mail_list.html", messages=mine)
 
 
 @bp.get("/mail/<name>")
 def mail_show(name: str):
-    msg = mail.read_eml(name)
+    msg = _message(name)
     text, html = _parts(msg)
     attachments = [
         (i, a.get_filename() or f"attachment-{i}", a.get_content_type(), len(a.get_content()))
@@ -64,7 +96,7 @@ def mail_show(name: str):
 @bp.get("/mail/<name>/html")
 def mail_html(name: str):
     """The HTML part alone, sandboxed: no script, no requests to elsewhere."""
-    _text, html = _parts(mail.read_eml(name))
+    _text, html = _parts(_message(name))
     if html is None:
         abort(404)
     response = Response(html, mimetype="text/html")
@@ -76,7 +108,7 @@ def mail_html(name: str):
 
 @bp.get("/mail/<name>/raw")
 def mail_raw(name: str):
-    msg = mail.read_eml(name)
+    msg = _message(name)
     return Response(
         msg.as_bytes(),
         mimetype="message/rfc822",
@@ -86,7 +118,7 @@ def mail_raw(name: str):
 
 @bp.get("/mail/<name>/attachments/<int:index>")
 def mail_attachment(name: str, index: int):
-    parts = list(mail.read_eml(name).iter_attachments())
+    parts = list(_message(name).iter_attachments())
     if index >= len(parts):
         abort(404)
     part = parts[index]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import structlog
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from baton.platform import jobs
@@ -117,7 +117,35 @@ def dispatch_after_commit(outbox_ids: list) -> None:
         log.warning("dispatch_deferred", error=str(exc)[:300], rows=len(outbox_ids))
 
 
+# No inline script anywhere (scripts are static files); inline style attributes
+# are allowed (Bootstrap's progress bars set widths); nothing may frame a page.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _security_headers(response):
+    """Set by the app itself, so they hold without nginx in front (tests, demo)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["BATON_SETTINGS"].production:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Pages and answers for a signed-in person are theirs alone: no shared or
+    # back-button cache may keep them after sign-out.
+    ident = g.get("identity")
+    signed_in = ident is not None and (ident.user is not None or ident.via_token)
+    if signed_in and request.endpoint not in {"static", "bootstrap.static"}:
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_before)
     app.after_request(_after)
+    app.after_request(_security_headers)
     app.teardown_request(_teardown)

@@ -22,7 +22,8 @@ from baton.platform.request_context import Actor, actor_var
 from baton.platform.signing import LinkError, unsign
 from baton.platform.tenancy import NO_CONTEXT
 from baton.platform.web import dbs
-from baton.tenants import services
+from baton.tenants import services, sessions
+from baton.tenants.invitations import PasswordRefused
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -61,7 +62,7 @@ def index():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    if request.method == "GET":
+    if request.method != "POST":
         form.next.data = request.args.get("next", "")
         return render_template("auth/login.html", form=form)
     if not form.validate_on_submit():
@@ -78,6 +79,7 @@ def login():
         return render_template("auth/login.html", form=form, error=exc.errors["_form"]), 401
     session.clear()
     login_user(user)
+    sessions.start(user)
     memberships = services.active_memberships(dbs(), user.id)
     if memberships:
         session["org_id"] = str(memberships[0].organisation_id)
@@ -87,6 +89,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    user = identity().user
+    if user is not None:
+        # Every copy of this session (and the person's others) ends with it.
+        services.sign_out(dbs(), user.id)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -132,8 +138,8 @@ def accept_invitation(token: str):
         return render_template("auth/link_problem.html", message=exc.errors["token"]), 400
     existing = services.find_user(dbs(), invitation.email)
     has_password = existing is not None and existing.password_hash is not None
-    if request.method == "GET" or not form.validate_on_submit():
-        status = 200 if request.method == "GET" else 400
+    if request.method != "POST" or not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
         return render_template(
             "auth/accept_invitation.html",
             form=form,
@@ -145,18 +151,27 @@ def accept_invitation(token: str):
     actor_var.set(Actor("invitation", str(invitation.id), invitation.email))
     try:
         user, membership = services.accept_invitation(
-            dbs(), invitation, name=form.name.data or "", password=form.password.data
+            dbs(),
+            invitation,
+            name=form.name.data or "",
+            password=form.password.data,
+            address=request.remote_addr or "unknown",
         )
     except ValidationFailed as exc:
+        if isinstance(exc, PasswordRefused):
+            # Counted in its own transaction: the request's own rolls back.
+            with db.unit_of_work(NO_CONTEXT) as s:
+                services.record_login_failure(s, invitation.email, request.remote_addr or "unknown")
         return render_template(
             "auth/accept_invitation.html",
             form=form,
             invitation=invitation,
             has_password=has_password,
             errors=exc.errors,
-        ), 422
+        ), exc.status
     session.clear()
     login_user(user)
+    sessions.start(user)
     session["org_id"] = str(membership.organisation_id)
     flash(f"Welcome to {invitation.organisation.name}.", "success")
     return redirect(url_for("auth.index"))
@@ -185,9 +200,9 @@ def reset_password(token: str):
         return render_template("auth/link_problem.html", message=str(exc)), 400
     except ValidationFailed as exc:
         return render_template("auth/link_problem.html", message=exc.errors["token"]), 400
-    if request.method == "GET" or not form.validate_on_submit():
+    if request.method != "POST" or not form.validate_on_submit():
         return render_template("auth/reset_password.html", form=form), (
-            200 if request.method == "GET" else 400
+            400 if request.method == "POST" else 200
         )
     try:
         services.reset_password(dbs(), uuid.UUID(payload["id"]), payload["fp"], form.password.data)

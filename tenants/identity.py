@@ -15,17 +15,20 @@ from sqlalchemy.orm import Session
 from baton.platform.auth import ANONYMOUS, Identity
 from baton.platform.request_context import Actor
 from baton.platform.tenancy import NO_CONTEXT
-from baton.tenants import services
+from baton.tenants import services, sessions
 from baton.tenants.models import User
 from baton.tenants.permissions import granted
 
 
 def load_user(db_session: Session, user_id: str) -> User | None:
+    """The signed-in person, while their session still stands (tenants/sessions.py)."""
     try:
         user = db_session.get(User, uuid.UUID(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or not sessions.valid(user):
+        return None
+    return user
 
 
 def resolve_identity(db_session: Session) -> Identity:

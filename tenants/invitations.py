@@ -119,10 +119,18 @@ def usable_invitation(session: Session, invitation_id: uuid.UUID) -> Invitation:
     return invitation
 
 
+class PasswordRefused(ValidationFailed):
+    """The existing account's password was wrong: a failed sign-in, counted."""
+
+
 def accept_invitation(
-    session: Session, invitation: Invitation, *, name: str, password: str
+    session: Session, invitation: Invitation, *, name: str, password: str, address: str = ""
 ) -> tuple[User, Membership]:
-    """Join the organisation; a new person also sets their name and password."""
+    """Join the organisation; a new person also sets their name and password. For
+    an existing account the password is checked as a sign-in is: under the same
+    per-account and per-address throttle, each failure counted by the caller."""
+    from baton.tenants.signin import ThrottledError, throttle_problem
+
     user = find_user(session, invitation.email)
     if user is None:
         user = create_user(session, email=invitation.email, name=name, password=password)
@@ -130,8 +138,11 @@ def accept_invitation(
         if problem := password_problem(password):
             raise ValidationFailed({"password": problem})
         user.password_hash = hash_password(password)
-    elif not verify_password(user.password_hash, password):
-        raise ValidationFailed({"password": "Enter your existing Baton password to join."})
+    else:
+        if problem := throttle_problem(session, invitation.email, address):
+            raise ThrottledError({"password": problem})
+        if not verify_password(user.password_hash, password):
+            raise PasswordRefused({"password": "Enter your existing Baton password to join."})
     invitation.accepted_at = utcnow()
     membership = add_member(session, invitation.organisation, user, invitation.role)
     return user, membership

@@ -49,6 +49,9 @@ class User(IdMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     is_operator: Mapped[bool] = mapped_column(default=False)
+    # Raised to end every session of this person at once (sign-out, a new
+    # password, deactivation): a session remembers the value it started with.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_login_at: Mapped[datetime | None]
     # At most one reset email per window, so nobody can flood a mailbox with them.
     password_reset_sent_at: Mapped[datetime | None]

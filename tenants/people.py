@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, contains_eager
 from baton.platform import audit
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.passwords import hash_password, password_problem
+from baton.tenants import sessions
 from baton.tenants.models import (
     Membership,
     Organisation,
@@ -209,6 +210,9 @@ def set_member_active(
         raise ValidationFailed({"is_active": "You cannot deactivate the last active admin."})
     before = {"is_active": membership.is_active}
     membership.is_active = active
+    if not active:
+        # A copied or forgotten session of theirs must not outlive the decision.
+        sessions.end_all(membership.user)
     audit.record(
         session,
         tenant_id=org.id,

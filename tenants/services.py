@@ -59,6 +59,7 @@ from baton.tenants.signin import (
     reset_fingerprint,
     reset_password,
     reset_user,
+    sign_out,
     throttle_problem,
 )
 from baton.tenants.tokens import (
@@ -112,6 +113,7 @@ __all__ = [
     "revoke_invitation",
     "set_engagement_status",
     "set_member_active",
+    "sign_out",
     "throttle_problem",
     "token_owner",
     "usable_invitation",

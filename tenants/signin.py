@@ -13,6 +13,7 @@ from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.outbox import emit
 from baton.platform.passwords import hash_password, password_problem, verify_password
+from baton.tenants import sessions
 from baton.tenants.models import (
     LoginFailure,
     User,
@@ -102,10 +103,19 @@ def reset_user(session: Session, user_id: uuid.UUID, fingerprint: str) -> User:
     return user
 
 
+def sign_out(session: Session, user_id: uuid.UUID) -> None:
+    """Sign out: end every session of this person, so a copied cookie dies too."""
+    user = session.get(User, user_id)
+    if user is not None:
+        sessions.end_all(user)
+
+
 def reset_password(session: Session, user_id: uuid.UUID, fingerprint: str, password: str) -> User:
     user = reset_user(session, user_id, fingerprint)
     if problem := password_problem(password):
         raise ValidationFailed({"password": problem})
     user.password_hash = hash_password(password)
+    # Whoever held a session (perhaps the reason for the reset) is out now.
+    sessions.end_all(user)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.email == user.email))
     return user

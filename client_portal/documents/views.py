@@ -67,7 +67,7 @@ def _new_page(form: NewDocumentForm, errors=None, status: int = 200):
 @require(kind="client", permission="document.write")
 def new():
     form = NewDocumentForm()
-    if request.method == "GET":
+    if request.method != "POST":
         form.kind.data = request.args.get("kind", "specification")
         return _new_page(form)
     if not form.validate_on_submit():

@@ -221,7 +221,7 @@ def _preview(values: dict[str, Any]) -> Readiness:
 @bp.route("/new", methods=["GET", "POST"])
 @require(kind="client", permission="requirement.write")
 def new():
-    if request.method == "GET":
+    if request.method != "POST":
         return _edit_page(blank_values())
     return _save(None)
 
@@ -275,7 +275,7 @@ def edit(requirement_id: uuid.UUID):
             "error",
         )
         return redirect(url_for(".detail", requirement_id=req.id))
-    if request.method == "GET":
+    if request.method != "POST":
         return _edit_page(values_of(req), req)
     return _save(req)
 

@@ -100,7 +100,7 @@ def _form_page(form: SupplierForm, supplier: Supplier | None, errors=None, statu
 @require(kind="client", permission="supplier.write")
 def new():
     form = SupplierForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return _form_page(form, None)
     if not form.validate_on_submit():
         return _form_page(form, None, status=400)
@@ -118,7 +118,7 @@ def new():
 @require(kind="client", permission="supplier.write")
 def edit(supplier_id: uuid.UUID):
     supplier = services.get_supplier(dbs(), _tenant_id(), supplier_id)
-    if request.method == "GET":
+    if request.method != "POST":
         form = SupplierForm(obj=supplier)
         form.categories.data = "; ".join(supplier.categories or [])
         form.qualified_until.data = (
@@ -141,7 +141,7 @@ def edit(supplier_id: uuid.UUID):
 @require(kind="client", permission="supplier.write")
 def import_csv():
     form = ImportForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("client/suppliers/import.html", form=form, columns=_columns())
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:

@@ -66,7 +66,11 @@ def available_actions(req: Requirement, result: Readiness, may_review: bool) -> 
     if not may_review:
         return frozenset()
     found = {"claim", "assign"} if states.REQUIREMENT.in_group("queue", req.status) else set()
-    if states.REQUIREMENT.allowed("accept", req.status) and result.ready:
+    starts = states.REQUIREMENT.allowed("start_review", req.status)
+    if starts:
+        found.add("start_review")
+    # Accepting a submitted handoff starts its review on the way.
+    if (starts or states.REQUIREMENT.allowed("accept", req.status)) and result.ready:
         found.add("accept")
     if states.REQUIREMENT.allowed("return", req.status):
         found.add("return")
@@ -151,7 +155,8 @@ def open_review(
     *,
     can_act: bool = True,
 ) -> Requirement:
-    """Opening a submitted requirement starts its review (submitted -> in_review)."""
+    """Start the review of a submitted requirement (submitted -> in_review): an
+    explicit action (a POST), never a side effect of opening the page."""
     req = get_for_provider(session, provider_id, requirement_id, lock=can_act)
     if can_act and states.REQUIREMENT.allowed("start_review", req.status):
         transition(session, req, "start_review", side=PROVIDER)

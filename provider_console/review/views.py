@@ -82,6 +82,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         can_accept="accept" in actions,
         can_return="return" in actions,
         can_claim="claim" in actions,
+        can_start="start_review" in actions,
         today=utc_today(),
         spec_url=lambda s: url_for(
             "provider_review.download_spec",
@@ -95,14 +96,19 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
 @bp.get("/<uuid:requirement_id>")
 @require(kind="provider")
 def review(requirement_id: uuid.UUID):
-    req = handoff_review.open_review(
-        dbs(),
-        _provider_id(),
-        _user_id(),
-        requirement_id,
-        can_act=identity().can("requirement.review"),
-    )
-    return _page(req)
+    # Reading changes nothing: the review starts with "Start review" or a decision.
+    return _page(handoff_review.get_for_provider(dbs(), _provider_id(), requirement_id))
+
+
+@bp.post("/<uuid:requirement_id>/start-review")
+@require(kind="provider", permission="requirement.review")
+def start_review(requirement_id: uuid.UUID):
+    try:
+        req = handoff_review.open_review(dbs(), _provider_id(), _user_id(), requirement_id)
+    except ServiceError as exc:
+        return refused(exc, url_for(".review", requirement_id=requirement_id))
+    flash(f"You are reviewing {req.client_reference}.", "success")
+    return redirect(url_for(".review", requirement_id=req.id))
 
 
 @bp.post("/<uuid:requirement_id>/accept")

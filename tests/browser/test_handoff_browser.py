@@ -87,6 +87,8 @@ def test_a_requirement_goes_back_and_forth_until_accepted(
     row = page.locator('[data-testid=queue-row][data-reference="REQ-7001"]')
     expect(row).to_contain_text(f"Acme {world.suffix}")
     row.get_by_test_id("open-review").click()
+    expect(page.get_by_test_id("status")).to_have_text("Submitted")  # opening changes nothing
+    page.get_by_test_id("start-review").click()
     expect(page.get_by_test_id("status")).to_have_text("In review")
     expect(page.get_by_test_id("spec-download")).to_have_text(re.compile("rev 1"))
     page.select_option('select[name="reasons-0-code"]', "price_not_valid")

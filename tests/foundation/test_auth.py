@@ -352,12 +352,14 @@ def test_a_deactivated_member_cannot_use_the_organisation(app, world):
     for path in ("/client/", "/organisation/engagements"):
         refused = viewer.get(path)
         assert refused.status_code == 302
-        assert refused.headers["Location"].endswith("/no-organisation")
-    page = viewer.get("/no-organisation")
-    assert "not an active member of any organisation" in page.text
-    assert f"Acme {world.suffix}" not in page.text
+        # Deactivation ended the session itself: signed out, not just refused.
+        assert "/login" in refused.headers["Location"]
     switched = viewer.post("/switch-organisation", data={"org_id": str(world.orgs["acme"])})
-    assert switched.status_code == 404
+    assert switched.status_code in (401, 404)  # signed out: nothing to switch
+    again = app.test_client().post(
+        "/login", data={"email": world.email("acme_viewer"), "password": PASSWORD}
+    )
+    assert "no active organisation" in again.text
     assert viewer.post("/logout").status_code == 302
     assert is_signed_out(viewer)
     again = sign_in(app.test_client(), world.email("acme_viewer"), PASSWORD)
@@ -523,6 +525,26 @@ def test_an_existing_user_joins_a_second_organisation_with_their_password(app, w
     assert joined.status_code == 302
     assert f"Acme {world.suffix} — client portal" in client.get("/client/").text
     assert is_member(app, world.orgs["acme"], person)
+
+
+def test_guessing_a_password_on_an_invitation_page_is_throttled_like_sign_in(app, world):
+    from baton.tenants.signin import MAX_FAILURES_PER_ACCOUNT
+
+    admin = app.test_client()
+    login(admin, world.email("acme_admin"))
+    person = world.email("globex_sourcing")
+    admin.post("/organisation/members/invite", data={"email": person, "role": "viewer"})
+    link = link_in(mail_to(app, person, "invited"), "invitations")
+    guesser = app.test_client()
+    for n in range(MAX_FAILURES_PER_ACCOUNT):
+        assert guesser.post(link, data={"password": f"guess-{n}"}).status_code == 422
+    # The right password no longer helps the guesser, here or at sign-in.
+    throttled = guesser.post(link, data={"password": PASSWORD})
+    assert throttled.status_code == 429
+    assert "Too many failed sign-in attempts" in throttled.text
+    assert not is_member(app, world.orgs["acme"], person)
+    signin = app.test_client().post("/login", data={"email": person, "password": PASSWORD})
+    assert signin.status_code == 429
 
 
 def test_a_deactivated_admin_can_be_demoted_while_another_admin_is_active(app, world):

@@ -24,7 +24,7 @@ def buyer(app, world):
     return client
 
 
-def test_opening_the_review_starts_it_but_a_viewer_only_looks(app, world, buyer):
+def test_opening_the_review_changes_nothing_starting_it_is_an_explicit_post(app, world, buyer):
     rid = h.submitted(app, world)
     with h.service_session(app) as session:
         from baton.tenants.models import Organisation
@@ -44,11 +44,31 @@ def test_opening_the_review_starts_it_but_a_viewer_only_looks(app, world, buyer)
     assert h.load(app, rid).status == "submitted"
     assert 'data-testid="accept"' not in page.text
 
+    assert 'data-testid="start-review"' not in page.text
+
     page = buyer.get(f"/provider/requirements/{rid}")
     assert page.status_code == 200
-    assert h.load(app, rid).status == "in_review"
+    assert (
+        h.load(app, rid).status == "submitted"
+    )  # a GET (or a link from elsewhere) changes nothing
+    assert 'data-testid="start-review"' in page.text
     assert 'data-testid="accept"' in page.text
     assert "Ready to accept" in page.text
+    assert buyer.post(f"/provider/requirements/{rid}/start-review").status_code == 302
+    assert h.load(app, rid).status == "in_review"
+    assert viewer.post(f"/provider/requirements/{rid}/start-review").status_code == 403
+
+
+def test_head_never_writes_even_with_a_form_body(app, world):
+    sourcing = app.test_client()
+    login(sourcing, world.email("acme_sourcing"))
+    before = h.count_requirements(app, world.orgs["acme"])
+    data = h.good_data(world, h.make_supplier(app, world))
+    form = {"client_reference": data["client_reference"], "title": "x", "action": "submit"}
+    response = sourcing.head("/client/requirements/new", data=form)
+    assert response.status_code == 200
+    assert h.count_requirements(app, world.orgs["acme"]) == before
+    assert app.test_client().head("/login").status_code == 200
 
 
 def test_accept_is_refused_while_hard_failures_remain(app, world, buyer):
@@ -60,7 +80,7 @@ def test_accept_is_refused_while_hard_failures_remain(app, world, buyer):
     response = buyer.post(f"/provider/requirements/{rid}/accept")
     assert response.status_code == 422
     assert "cannot be accepted while it has hard failures" in response.text
-    assert h.load(app, rid).status == "in_review"
+    assert h.load(app, rid).status == "submitted"  # refused: nothing changed
 
 
 def test_a_supplier_lapsing_after_submission_blocks_acceptance(app, world, buyer):
@@ -73,7 +93,7 @@ def test_a_supplier_lapsing_after_submission_blocks_acceptance(app, world, buyer
     page = buyer.get(f"/provider/requirements/{rid}")
     assert "qualification lapsed" in page.text
     assert buyer.post(f"/provider/requirements/{rid}/accept").status_code == 422
-    assert h.load(app, rid).status == "in_review"
+    assert h.load(app, rid).status == "submitted"  # refused: nothing changed
 
 
 def test_accepting_records_the_decision_and_tells_the_requirement_creator(app, world, buyer):
@@ -122,7 +142,7 @@ def test_a_return_without_proper_reasons_is_refused(app, world, buyer, form, mes
     response = buyer.post(f"/provider/requirements/{rid}/return", data=blank | form)
     assert response.status_code == 422
     assert message in response.text
-    assert h.load(app, rid).status == "in_review"
+    assert h.load(app, rid).status == "submitted"  # refused: nothing changed
 
 
 def test_a_return_carries_structured_reasons_to_the_client(app, world, buyer):
@@ -177,7 +197,7 @@ def test_providers_get_404_for_drafts_strangers_and_ended_engagements(app, world
     h.set_engagement_status(app, world.engagements["acme-north"], "ended")
     assert north.get(f"/provider/requirements/{sent}").status_code == 404
     assert "Brackets" not in north.get("/provider/queue/").text
-    assert h.load(app, sent).status == "in_review"
+    assert h.load(app, sent).status == "submitted"  # reading changed nothing
 
 
 def test_rls_alone_hides_a_clients_drafts_from_the_provider(pg_app, pg_world):

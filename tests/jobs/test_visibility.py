@@ -98,26 +98,81 @@ def test_the_development_mail_pages_list_and_open_each_message(dev_app):
             )
         )
 
+    # Anonymous visitors see nothing: the mails hold reset and invitation links.
     anyone = dev_app.test_client()
-    listing = anyone.get("/dev/mail")
-    assert listing.status_code == 200
-    assert invitee in listing.text and f"PO {world.suffix}" in listing.text
+    assert anyone.get("/dev/mail").status_code == 302
     names = [m["name"] for m in _listed(dev_app)]
     invitation = next(n for n in names if invitee in _to(dev_app, n))
-    page = anyone.get(f"/dev/mail/{invitation}")
+    assert anyone.get(f"/dev/mail/{invitation}").status_code == 302
+    assert anyone.get(f"/dev/mail/{invitation}/raw").status_code == 302
+
+    # A signed-in person sees the mail sent to their own address, and no other.
+    with dev_app.app_context(), dev_app.test_request_context():
+        mail.send(
+            mail.OutgoingMail(
+                to=[world.email("acme_admin")],
+                subject=f"For the admin {world.suffix}",
+                template="notification",
+                context={"subject": "Hello", "lines": ["yours"], "action": None},
+                key=f"dev-admin:{world.suffix}",
+            )
+        )
+    listing = admin.get("/dev/mail")
+    assert f"For the admin {world.suffix}" in listing.text
+    assert invitation not in listing.text and f"PO {world.suffix}" not in listing.text
+    assert admin.get(f"/dev/mail/{invitation}").status_code == 404
+    assert admin.get(f"/dev/mail/{invitation}/html").status_code == 404
+
+    # A platform operator sees every message.
+    operator = dev_app.test_client()
+    login(operator, _operator(dev_app, world))
+    listing = operator.get("/dev/mail")
+    assert listing.status_code == 200
+    assert invitee in listing.text and f"PO {world.suffix}" in listing.text
+    page = operator.get(f"/dev/mail/{invitation}")
     assert page.status_code == 200 and "You are invited to" in page.text
-    html = anyone.get(f"/dev/mail/{invitation}/html")
+    html = operator.get(f"/dev/mail/{invitation}/html")
     assert "sandbox" in html.headers["Content-Security-Policy"]
     assert "<a href=" in html.text
-    raw = anyone.get(f"/dev/mail/{invitation}/raw")
+    raw = operator.get(f"/dev/mail/{invitation}/raw")
     assert raw.mimetype == "message/rfc822" and b"Message-ID: <" in raw.data
 
     po = next(n for n in names if "supplier@example.com" in _to(dev_app, n))
-    assert "po.pdf" in anyone.get(f"/dev/mail/{po}").text
-    assert anyone.get(f"/dev/mail/{po}/attachments/0").data == b"%PDF-1.4 x"
-    assert anyone.get(f"/dev/mail/{po}/attachments/5").status_code == 404
-    assert anyone.get("/dev/mail/..%2Fsecret_key").status_code == 404
-    assert anyone.get("/dev/mail/nothing.eml").status_code == 404
+    assert "po.pdf" in operator.get(f"/dev/mail/{po}").text
+    assert operator.get(f"/dev/mail/{po}/attachments/0").data == b"%PDF-1.4 x"
+    assert operator.get(f"/dev/mail/{po}/attachments/5").status_code == 404
+    assert operator.get("/dev/mail/..%2Fsecret_key").status_code == 404
+    assert operator.get("/dev/mail/nothing.eml").status_code == 404
+
+
+def _operator(app, world) -> str:
+    from baton.tenants.services import create_user
+    from tests.support.world import PASSWORD
+
+    email = f"operator.{world.suffix}@example.com"
+    with app.app_context():
+        session = db.new_service_session(SERVICE_CONTEXT)
+        try:
+            create_user(session, email=email, name="Op", password=PASSWORD, operator=True)
+            session.commit()
+        finally:
+            session.close()
+    return email
+
+
+def test_the_mail_pages_never_exist_in_production_even_when_asked_for(tmp_path, monkeypatch):
+    from baton.platform.dev_views import enabled
+
+    monkeypatch.setenv("BATON_DEV_PAGES", "1")
+
+    class _App:
+        config = {
+            "BATON_SETTINGS": type(
+                "S", (), {"production": True, "smtp_host": None, "env": "production"}
+            )()
+        }
+
+    assert enabled(_App()) is False
 
 
 def _listed(app):
