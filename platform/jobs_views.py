@@ -25,7 +25,14 @@ bp = Blueprint("jobs", __name__, url_prefix="/organisation")
 
 def _own_task(task_id: uuid.UUID) -> BackgroundTask:
     ident = identity()
-    return own_task(dbs(), ident.organisation.id, ident.kind, task_id)
+    return own_task(
+        dbs(),
+        ident.organisation.id,
+        ident.kind,
+        task_id,
+        user_id=ident.user.id if ident.user else None,
+        sees_all=ident.can("jobs.manage"),
+    )
 
 
 @bp.get("/jobs")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -109,4 +111,9 @@ def init_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("unhandled error")
+        # The failed statement may have left the session unusable: roll back
+        # first, so the error page itself (the organisation in the top bar)
+        # can still be read, and nothing of the request is kept.
+        with contextlib.suppress(Exception):  # the page must render even so
+            refuse()
         return error_response(500)

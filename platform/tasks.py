@@ -186,12 +186,23 @@ def _started_by(org_id: uuid.UUID, org_kind: str):
 
 
 def own_task(
-    session: Session, org_id: uuid.UUID, org_kind: str, task_id: uuid.UUID
+    session: Session,
+    org_id: uuid.UUID,
+    org_kind: str,
+    task_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None = None,
+    sees_all: bool = True,
 ) -> BackgroundTask:
-    """A task the acting organisation started; any other is not found."""
-    task = session.scalar(
-        sa.select(BackgroundTask).where(BackgroundTask.id == task_id, _started_by(org_id, org_kind))
+    """A task the acting organisation started; any other is not found. Unless
+    ``sees_all`` (its admins), a person sees only the tasks they started: an
+    import's errors quote the file, which a viewer was never allowed to send."""
+    stmt = sa.select(BackgroundTask).where(
+        BackgroundTask.id == task_id, _started_by(org_id, org_kind)
     )
+    if not sees_all:
+        stmt = stmt.where(BackgroundTask.created_by_id == user_id)
+    task = session.scalar(stmt)
     if task is None:
         raise NotFound("task")
     return task

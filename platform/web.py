@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from baton.platform import jobs
 from baton.platform.db import db, set_context
+from baton.platform.inputs import check_json_body
 from baton.platform.request_context import actor_var, new_request_id, request_id_var
 from baton.platform.tenancy import NO_CONTEXT
 
@@ -38,6 +39,10 @@ def _before() -> None:
     g.request_id_token = request_id_var.set(rid)
     if request.endpoint in {"health.healthz", "health.readyz", "static", "bootstrap.static"}:
         return
+    if request.is_json and request.method in ("POST", "PUT", "PATCH"):
+        # Before any handler parses it: a body too deep for the parser, or text
+        # that is not Unicode, would otherwise surface as a 500 far below.
+        check_json_body(request.get_data(cache=True))
     ident = resolve_identity()
     g.identity = ident
     g.actor_token = actor_var.set(ident.actor)

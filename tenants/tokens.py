@@ -14,6 +14,7 @@ from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.signing import hash_api_token, new_api_token
 from baton.tenants.models import (
     ApiToken,
+    Membership,
     Organisation,
     User,
     roles_for,
@@ -90,10 +91,26 @@ def revoke_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -
 
 
 def token_owner(session: Session, token: str) -> ApiToken | None:
+    # A token acts with its creator's say-so: once the creator is no longer an
+    # active member (or no longer active at all), their tokens stop working.
+    creator_active = (
+        sa.select(Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.user_id == ApiToken.created_by_id,
+            Membership.organisation_id == ApiToken.organisation_id,
+            Membership.is_active.is_(True),
+            User.is_active.is_(True),
+        )
+        .exists()
+    )
     row = session.scalar(
         sa.select(ApiToken)
         .options(joinedload(ApiToken.organisation))
-        .where(ApiToken.token_hash == hash_api_token(token))
+        .where(
+            ApiToken.token_hash == hash_api_token(token),
+            sa.or_(ApiToken.created_by_id.is_(None), creator_active),
+        )
     )
     if row is None or row.revoked_at is not None or not row.organisation.is_active:
         return None

@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 
 from baton.platform.api import token_required
 from baton.platform.auth import identity
+from baton.platform.inputs import page_from
 from baton.platform.web import dbs
 from baton.sourcing.requirements import services
 from baton.sourcing.requirements.presenters import represent as _represent
@@ -40,10 +41,7 @@ def list_requirements():
     from flask import request
 
     status = request.args.get("status") or None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_from(request.args.get("page"))
     rows, _more = services.list_for_client(dbs(), _org_id(), status=status, page=page)
     return [represent(r) for r in rows]
 

@@ -20,6 +20,7 @@ from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.forms import EmptyForm
+from baton.platform.inputs import page_from
 from baton.platform.pages import refused
 from baton.platform.web import dbs
 from baton.sourcing.requirements import services, snapshot, states
@@ -139,10 +140,7 @@ def index():
     known = states.REQUIREMENT.is_known_filter(status)
     status = status if known else None
     q = (request.args.get("q") or "").strip() or None
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_from(request.args.get("page"))
     rows, has_next = services.list_for_client(dbs(), _client_id(), status=status, q=q, page=page)
     return render_template(
         "client/requirements/list.html",

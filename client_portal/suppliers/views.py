@@ -14,6 +14,7 @@ from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ValidationFailed
 from baton.platform.file_import import ImportRejected
+from baton.platform.inputs import page_from
 from baton.platform.web import dbs
 from baton.sourcing.suppliers import services
 from baton.sourcing.suppliers.csv_import import template_csv
@@ -65,7 +66,7 @@ def _filters() -> services.SupplierFilters:
 def index():
     filters = _filters()
     page = services.list_suppliers(
-        dbs(), _tenant_id(), filters, page=request.args.get("page", 1, type=int)
+        dbs(), _tenant_id(), filters, page=page_from(request.args.get("page"))
     )
     return render_template(
         "client/suppliers/list.html",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
+from baton.platform.inputs import MAX_PAGE
 from baton.procurement.handoff.review import provider_visible
 from baton.sourcing.requirements import states
 from baton.sourcing.requirements.models import PRIORITIES, Requirement
@@ -68,8 +69,8 @@ class QueueFilters:
                 errors["buyer"] = "Choose a buyer from the list."
         if self.need_by_from and self.need_by_to and self.need_by_from > self.need_by_to:
             errors["need_by_to"] = "The end of the need-by window is before its start."
-        if self.page < 1:
-            errors["page"] = "Pages start at 1."
+        if not 1 <= self.page <= MAX_PAGE:
+            errors["page"] = f"Choose a page between 1 and {MAX_PAGE:,}."
         if errors:
             raise ValidationFailed(errors)
 

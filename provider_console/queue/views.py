@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from baton.platform.auth import identity, require
 from baton.platform.db import utcnow
 from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.inputs import page_from
 from baton.platform.pages import refused
 from baton.platform.web import dbs
 from baton.procurement.handoff import queue as services
@@ -44,10 +45,7 @@ def _filters_from(args) -> tuple[services.QueueFilters, dict[str, str]]:
             problems[name] = "Enter a date as YYYY-MM-DD."
             return None
 
-    try:
-        page = max(1, int(args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_from(args.get("page"))
     filters = services.QueueFilters(
         client_id=uuid_arg("client_id"),
         status=(args.get("status") or None),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from baton.platform import audit
 from baton.platform.db import utc_today, utcnow
 from baton.platform.errors import Conflict, ValidationFailed
+from baton.platform.inputs import clean_text, decimal_fits
 from baton.sourcing.documents.models import Document, DocumentRevision
 from baton.sourcing.requirements import readiness, states
 from baton.sourcing.requirements.models import (
@@ -48,11 +48,17 @@ LINE_FIELDS = ("item_code", "description", "quantity", "unit", "unit_price", "ne
 # --- drafts ----------------------------------------------------------------------------
 
 
+# Header fields that hold several lines; every other text field is one line.
+MULTILINE = frozenset({"ship_to", "sourcing_notes", "assumptions"})
+LINE_TEXT = ("item_code", "description", "unit")
+
+
 def _text(value: Any) -> str | None:
+    """Text as stored, never refusing: the strict checks ran in ``_check_draft``
+    (this also cleans comments and reasons typed elsewhere)."""
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    return clean_text(str(value).replace("\x00", ""), multiline=True)
 
 
 def input_of(req: Requirement) -> dict[str, Any]:
@@ -109,13 +115,19 @@ def _check_draft(
         "sourcing_notes",
         "assumptions",
     ):
-        header[name] = _text(header[name])
+        try:
+            header[name] = clean_text(header[name], multiline=name in MULTILINE)
+        except ValueError as exc:
+            errors[name] = str(exc)
+            header[name] = None
 
     if not header["title"]:
-        errors["title"] = "Give the requirement a title, e.g. what is being bought."
+        errors.setdefault("title", "Give the requirement a title, e.g. what is being bought.")
     reference = header["client_reference"]
     if not reference:
-        errors["client_reference"] = "Enter your reference for this requirement (e.g. REQ-1042)."
+        errors.setdefault(
+            "client_reference", "Enter your reference for this requirement (e.g. REQ-1042)."
+        )
     elif existing is None or existing.client_reference != reference:
         if lookups is not None:
             taken = reference in lookups.references
@@ -183,6 +195,11 @@ def _check_draft(
     else:
         revisions = spec_revisions(session, client_id, wanted)
     for n, line in enumerate(lines, start=1):
+        for name in LINE_TEXT:
+            try:
+                clean_text(line.get(name))
+            except ValueError as exc:
+                errors[f"lines[{n}].{name}"] = f"Line {n}: {exc}"
         if line.get("id") is not None and line["id"] not in existing_ids:
             errors[f"lines[{n}]"] = "No such line on this requirement."
         if not _text(line.get("description")):
@@ -194,9 +211,7 @@ def _check_draft(
                 )
         for name in ("quantity", "unit_price"):
             value = line.get(name)
-            if value is not None and (
-                not value.is_finite() or abs(value) >= Decimal("1e14") or value != round(value, 4)
-            ):
+            if value is not None and not decimal_fits(value):
                 errors[f"lines[{n}].{name}"] = (
                     f"Line {n}: use at most 4 decimal places and fewer than 14 digits."
                 )
@@ -291,10 +306,12 @@ def _replace_lines(session: Session, req: Requirement, checked: _Checked) -> Non
     for line in list(req.lines):
         if line.id not in kept_ids:
             req.lines.remove(line)
+    # The removed lines go first: in one flush SQLAlchemy inserts before it
+    # deletes, and a new line 1 would meet the old line 1 still in its place.
+    session.flush()
     # Renumber in two steps so the unique (requirement, line_no) never clashes mid-way.
     kept = [by_id[i] for i in kept_ids]
     if kept:
-        session.flush()
         for n, line in enumerate(kept, start=1):
             line.line_no = -n
         session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from baton.platform.db import utc_today
 from baton.platform.errors import NotFound
+from baton.platform.inputs import check_page
 from baton.platform.search import LIKE_ESCAPE, contains
 from baton.sourcing.documents import services as documents
 from baton.sourcing.documents.models import Document, DocumentRevision
@@ -69,7 +70,7 @@ def list_for_client(
                 Requirement.client_reference.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
-    page = max(1, page)
+    page = check_page(page)
     rows = list(
         session.scalars(
             stmt.order_by(Requirement.updated_at.desc(), Requirement.id)

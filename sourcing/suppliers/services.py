@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from baton.platform import audit
 from baton.platform.db import utc_today, utcnow
 from baton.platform.errors import NotFound, ValidationFailed
+from baton.platform.inputs import check_page, clean_text
 from baton.platform.search import LIKE_ESCAPE, contains, escape_like
 from baton.sourcing.suppliers.currencies import currency_problem
 from baton.sourcing.suppliers.models import INCOTERMS, QUALIFICATION_STATUSES, Supplier
@@ -79,11 +80,8 @@ def qualification_label(supplier: Supplier, today: date | None = None) -> str:
 # --- validation -----------------------------------------------------------------
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+def _text(value: Any, multiline: bool = False) -> str | None:
+    return clean_text(value, multiline=multiline)
 
 
 def parse_categories(value: Any) -> list[str]:
@@ -200,7 +198,9 @@ def _clean_one(name: str, raw: Any) -> Any:
         return _limit("Contact name", _text(raw), 200)
     if name == "payment_terms":
         return _limit("Payment terms", _text(raw), 100)
-    return _text(raw)  # address, notes
+    if name == "address":
+        return _limit("Address", _text(raw, multiline=True), 2000)
+    return _limit("Notes", _text(raw, multiline=True), 10_000)
 
 
 # --- reads ----------------------------------------------------------------------
@@ -283,7 +283,7 @@ def list_suppliers(
     filters = filters or SupplierFilters()
     stmt = _filtered(tenant_id, filters, today or utc_today())
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    page = max(1, page)
+    page = check_page(page)
     items = list(
         session.scalars(
             stmt.order_by(Supplier.name, Supplier.code)

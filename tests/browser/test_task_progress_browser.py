@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from baton.platform.db import db, utcnow
 from baton.platform.tasks import RUNNING, SUCCEEDED, BackgroundTask
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.tenants.models import User
 from tests.browser.test_login_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -34,10 +36,14 @@ def test_the_progress_bar_moves_and_the_row_errors_appear_when_finished(
     task_id = uuid.uuid4()
     with browser_app.app_context():
         session = db.new_service_session(SERVICE_CONTEXT)
+        starter = session.scalars(
+            sa.select(User.id).where(User.email == world.email("acme_sourcing"))
+        ).one()
         session.add(
             BackgroundTask(
                 id=task_id,
                 tenant_id=world.orgs["acme"],
+                created_by_id=starter,
                 kind="import",
                 label="Suppliers.csv",
                 status=RUNNING,

@@ -115,3 +115,52 @@ def test_pages_api_answers_and_downloads_carry_the_security_headers(app, world):
     assert api.headers["Cache-Control"] == "no-store"
     # No page of ours runs an inline script (the policy would block it).
     assert "<script>" not in page.text
+
+
+def test_a_token_stops_working_when_its_creator_is_deactivated(app, world):
+    from baton.tenants.models import Organisation
+
+    email = world.email("acme_sourcing")
+
+    def mint(session):
+        user = session.scalars(sa.select(User).where(User.email == email)).one()
+        token, _row = services.create_api_token(
+            session, session.get(Organisation, world.orgs["acme"]), name="ERP", role="admin",
+            created_by=user,
+        )  # fmt: skip
+        return token
+
+    headers = {"Authorization": f"Bearer {_service(app, mint)}"}
+    api = app.test_client()
+    assert api.get("/api/v1/members", headers=headers).status_code == 200
+    admin = app.test_client()
+    login(admin, world.email("acme_admin"))
+    membership = world.memberships["acme_sourcing"]
+    assert admin.post(f"/organisation/members/{membership}/deactivate").status_code == 302
+    assert api.get("/api/v1/members", headers=headers).status_code == 401
+
+
+def test_a_viewer_cannot_read_someone_elses_import_task(app, world):
+    from baton.platform.tasks import start_task
+
+    def start(session):
+        user = session.scalars(
+            sa.select(User).where(User.email == world.email("acme_sourcing"))
+        ).one()
+        return start_task(
+            session, kind="import", label="Import big.csv", job="platform.notify",
+            payload={"event": "platform.message", "message": {"key": "x", "subject": "x", "to": []}},
+            tenant_id=world.orgs["acme"], created_by_id=user.id,
+        ).id  # fmt: skip
+
+    task_id = _service(app, start)
+    viewer = app.test_client()
+    login(viewer, world.email("acme_viewer"))
+    assert viewer.get(f"/organisation/tasks/{task_id}").status_code == 404
+    assert viewer.get(f"/organisation/tasks/{task_id}.json").status_code == 404
+    owner = app.test_client()
+    login(owner, world.email("acme_sourcing"))
+    assert owner.get(f"/organisation/tasks/{task_id}").status_code == 200
+    admin = app.test_client()
+    login(admin, world.email("acme_admin"))
+    assert admin.get(f"/organisation/tasks/{task_id}").status_code == 200

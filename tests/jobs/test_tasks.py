@@ -18,6 +18,7 @@ from baton.platform.tasks import (
     task_job,
 )
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.tenants.models import User
 from tests.support.world import login
 
 seen_while_running: list[int] = []
@@ -124,9 +125,14 @@ def _import_atomic(session, payload, progress: AtomicProgress):
 
 
 def _start(app, world, job, payload, label, **extra):
+    """A task started by Acme's sourcing person (who then follows it)."""
     with app.app_context():
         session = db.new_service_session(SERVICE_CONTEXT)
         try:
+            starter = session.scalars(
+                sa.select(User.id).where(User.email == world.email("acme_sourcing"))
+            ).one()
+            extra.setdefault("created_by_id", starter)
             task = start_task(
                 session,
                 kind="import",
