@@ -273,7 +273,16 @@ def _write_draft(
         session.add(req)
     for name, value in checked.header.items():
         setattr(req, name, value)
+    moved = req.provider_id is not None and req.provider_id != checked.engagement.provider_id
     req.provider_id = checked.engagement.provider_id
+    if moved:
+        # Another provider now: it sees the packet only once handed to it, with
+        # nothing of the first one's work (buyer, claim, clock) attached.
+        req.submitted_at = None
+        req.returned_at = None
+        req.sla_due_at = None
+        req.assigned_buyer_id = None
+        req.claimed_at = None
     _replace_lines(session, req, checked)
     req.earliest_need_by = min(
         (line.need_by for line in req.lines if line.need_by is not None), default=None

@@ -306,3 +306,39 @@ def test_the_provider_reads_what_changed_between_versions(app, world, buyer):
     diff = buyer.get(f"/provider/requirements/{rid}/snapshots/{snapshot_id}")
     assert diff.status_code == 200
     assert "Line 1 quantity" in diff.text and "500" in diff.text
+
+
+def test_moving_a_returned_requirement_to_another_provider_shows_nothing_of_the_first(app, world):
+    """Globex engages North and Other; a requirement North returned, moved to
+    Other, reaches Other's queue only when handed off, with no buyer or clock."""
+    supplier = h.make_supplier(app, world, "globex")
+    data = h.good_data(world, supplier)
+    data["engagement_id"] = world.engagements["globex-north"]
+    rid = h.create_draft(app, world, data, org="globex")
+    h.submit(app, world, rid, org="globex")
+    north = app.test_client()
+    login(north, world.email("north_buyer"))
+    assert north.post(f"/provider/queue/{rid}/claim").status_code == 302
+    with h.as_provider(app, world) as (session, uid):
+        review.return_requirement(
+            session, world.orgs["north"], uid, rid, [{"code": "other", "comment": "Wrong supplier"}]
+        )
+    moved = h.input_data(app, rid) | {"engagement_id": world.engagements["globex-other"]}
+    with h.as_client(app, world, "globex") as (session, uid):
+        services.save_draft(session, world.orgs["globex"], uid, moved, rid)
+    req = h.load(app, rid)
+    assert (req.assigned_buyer_id, req.claimed_at, req.sla_due_at, req.submitted_at) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    other = app.test_client()
+    login(other, world.email("other_buyer"))
+    assert rid.hex[:8] not in other.get("/provider/queue/").text
+    assert other.get(f"/provider/requirements/{rid}").status_code == 404
+    assert north.get(f"/provider/requirements/{rid}").status_code == 404
+    h.submit(app, world, rid, org="globex")
+    page = other.get(f"/provider/requirements/{rid}")
+    assert page.status_code == 200
+    assert "unassigned" in page.text
