@@ -122,11 +122,15 @@ def token_owner(session: Session, token: str) -> ApiToken | None:
 
 
 def recent_audit(session: Session, org_id: uuid.UUID, limit: int = 100) -> list[audit.AuditEvent]:
+    """The organisation's own chain and, for a provider, the events its people
+    wrote into its clients' chains (claims, reviews, decisions), newest first.
+    The session's scoping keeps a former client's events out."""
+    event = audit.AuditEvent
     return list(
         session.scalars(
-            sa.select(audit.AuditEvent)
-            .where(audit.AuditEvent.tenant_id == org_id)
-            .order_by(audit.AuditEvent.seq.desc())
+            sa.select(event)
+            .where(sa.or_(event.tenant_id == org_id, event.provider_id == org_id))
+            .order_by(event.created_at.desc(), event.seq.desc())
             .limit(limit)
         )
     )

@@ -342,3 +342,19 @@ def test_moving_a_returned_requirement_to_another_provider_shows_nothing_of_the_
     page = other.get(f"/provider/requirements/{rid}")
     assert page.status_code == 200
     assert "unassigned" in page.text
+
+
+def test_a_providers_audit_log_shows_its_buyers_work_in_its_clients_chains(app, world, buyer):
+    rid = h.submitted(app, world)
+    assert buyer.post(f"/provider/queue/{rid}/claim").status_code == 302
+    assert buyer.post(f"/provider/requirements/{rid}/accept").status_code == 302
+    admin = app.test_client()
+    login(admin, world.email("north_admin"))
+    log = admin.get("/organisation/audit")
+    assert log.status_code == 200
+    for action in ("requirement.assigned", "requirement.start_review", "requirement.accept"):
+        assert action in log.text
+    # Globex's own events (its admin's work) are not North's to read.
+    other = app.test_client()
+    login(other, world.email("other_admin"))
+    assert "requirement.accept" not in other.get("/organisation/audit").text
