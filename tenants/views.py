@@ -21,12 +21,22 @@ def _role_choices() -> list[tuple[str, str]]:
     return [(r, r.capitalize()) for r in roles_for(identity().kind)]
 
 
+# New people and tokens start with the least the organisation can grant.
+LEAST_PRIVILEGE = "viewer"
+
+
+def _least_privilege(field) -> None:
+    if field.data is None:
+        field.data = LEAST_PRIVILEGE
+
+
 def _members_page(
     invite_form: InviteForm | None = None, errors: dict | None = None, status: int = 200
 ):
     ident = identity()
     invite_form = invite_form or InviteForm()
     invite_form.role.choices = _role_choices()
+    _least_privilege(invite_form.role)
     return render_template(
         "tenants/members.html",
         members=services.list_members(dbs(), ident.organisation.id),
@@ -123,6 +133,7 @@ def _tokens_page(
 ):
     form = form or TokenForm()
     form.role.choices = _role_choices()
+    _least_privilege(form.role)
     return render_template(
         "tenants/api_tokens.html",
         tokens=services.list_api_tokens(dbs(), identity().organisation.id),

@@ -162,3 +162,13 @@ def test_only_admins_make_tokens_and_an_empty_name_is_named(app, world):
         finally:
             session.close()
     assert count == 0
+
+
+def test_new_tokens_and_invitations_default_to_the_least_privilege(app, world):
+    client = admin_client(app, world)
+    for path in ("/organisation/api-tokens", "/organisation/members"):
+        page = client.get(path).text
+        assert (
+            '<option selected value="viewer">' in page or '<option value="viewer" selected>' in page
+        ), path
+        assert '<option selected value="admin">' not in page
