@@ -60,16 +60,11 @@ def payload_context(control: Session, payload: dict) -> TenantContext:
 
 @contextmanager
 def tenant_body(job_name: str, ctx: TenantContext) -> Iterator[Session]:
-    """A session in ``ctx`` under the app role, committed when the body returns;
-    the service role is refused inside it."""
-    session = db.new_session(ctx)
+    """A unit of work in ``ctx`` under the app role, committed when the body
+    returns; the service role is refused inside it."""
     token = refuse_service_sessions.set(job_name)
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with db.unit_of_work(ctx) as session:
+            yield session
     finally:
         refuse_service_sessions.reset(token)
-        session.close()
