@@ -58,9 +58,11 @@ class AuditChainHead(Base):
 
 
 def jsonable(value: Any) -> Any:
-    """Values as they appear in a diff: exact text for money and times."""
+    """Values as they appear in a diff: exact text for money and times. A
+    decimal is written without padding (``200.0000`` and ``200`` are the same
+    quantity), so re-saving an unchanged number is never recorded as a change."""
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

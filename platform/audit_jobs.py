@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from baton.platform import mail
 from baton.platform.audit import chain_tenants, verify_chain
+from baton.platform.formatting import count
 from baton.platform.jobs import job
 
 log = structlog.get_logger("baton.audit")
@@ -50,7 +51,7 @@ def verify_audit_chains(session: Session, payload: dict) -> dict:
         mail.send(
             mail.OutgoingMail(
                 to=[address],
-                subject=f"Baton audit chain broken in {len(broken)} organisation(s)",
+                subject=f"Baton audit chain broken in {count(len(broken), 'organisation')}",
                 template="notification",
                 context={
                     "subject": "The nightly audit-chain verification found a break",

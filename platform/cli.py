@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup
 
 from baton.platform.db import db
 from baton.platform.errors import ServiceError
+from baton.platform.formatting import count
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
 
@@ -71,7 +72,7 @@ def register_cli(app: Flask) -> None:
             )
         if broken:
             sys.exit(1)
-        click.echo(f"Audit chains intact: {len(tenants)} organisation(s) verified.")
+        click.echo(f"Audit chains intact: {count(len(tenants), 'organisation')} verified.")
 
     # Each area adds its own commands (organisations and users, workers...).
     from baton.platform.areas import areas, resolve

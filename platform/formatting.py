@@ -33,3 +33,8 @@ def quantity(value: Any) -> str:
         return "—" if value in (None, "") else str(value)
     normal = amount.normalize()
     return f"{normal:,f}" if normal == normal.to_integral() else f"{normal:,}"
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 reason``, ``2 reasons``: never "reason(s)" on a page or in an email."""
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, NotFound
+from baton.platform.formatting import count
 from baton.platform.jobs import job, registry
 from baton.platform.outbox import FAILED, OUTBOX, OutboxMessage
 
@@ -217,10 +218,10 @@ def failed_jobs_digest(session: Session, payload: dict) -> None:
         mail.send(
             mail.OutgoingMail(
                 to=[address],
-                subject=f"{len(failures)} background job(s) failed in {org.name}",
+                subject=f"{count(len(failures), 'background job')} failed in {org.name}",
                 template="notification",
                 context={
-                    "subject": f"{len(failures)} background job(s) failed yesterday",
+                    "subject": f"{count(len(failures), 'background job')} failed yesterday",
                     "lines": lines,
                     "action": ["Review and retry them", url_for("jobs.failed", _external=True)],
                 },

@@ -88,7 +88,9 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_identity=identity, nav_items=nav_items, machine=MACHINES.__getitem__
     )
-    app.jinja_env.filters.update(money=formatting.money, quantity=formatting.quantity)
+    app.jinja_env.filters.update(
+        money=formatting.money, quantity=formatting.quantity, counted=formatting.count
+    )
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

@@ -18,6 +18,7 @@ from flask import (
 )
 
 from baton.platform.auth import identity, require
+from baton.platform.formatting import count
 from baton.platform.tasks import FAILED, SUCCEEDED, BackgroundTask
 from baton.platform.web import dbs
 from baton.sourcing.requirements import imports
@@ -75,7 +76,8 @@ def upload_post():
     result = started
     verb = "imported and handed off" if submit else "imported as drafts"
     return _page(
-        message=f"{len(result.created)} requirements with {result.lines} lines {verb}.",
+        message=f"{count(len(result.created), 'requirement')} with"
+        f" {count(result.lines, 'line')} {verb}.",
         status=200,
     )
 

@@ -16,6 +16,7 @@ from baton.platform import audit
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.formatting import count
 from baton.platform.pages import refused
 from baton.platform.web import dbs, refuse
 from baton.procurement.handoff import review as handoff_review
@@ -160,7 +161,10 @@ def return_(requirement_id: uuid.UUID):
         return _page(req, reasons=rows or None, comment=comment, errors=exc.errors, status=422)
     except ServiceError as exc:
         return refused(exc, url_for(".review", requirement_id=requirement_id))
-    flash(f"{req.client_reference} returned to the client with {len(chosen)} reason(s).", "success")
+    flash(
+        f"{req.client_reference} returned to the client with {count(len(chosen), 'reason')}.",
+        "success",
+    )
     return redirect(url_for(".review", requirement_id=req.id))
 
 

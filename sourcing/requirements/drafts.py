@@ -22,6 +22,7 @@ from baton.sourcing.requirements.models import (
     RequirementLineSpec,
 )
 from baton.sourcing.requirements.queries import get_for_client, live_facts, spec_revisions
+from baton.sourcing.suppliers.currencies import currency_problem
 from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Engagement
 
@@ -177,8 +178,9 @@ def _check_draft(
     currency = (_text(header["currency"]) or "").upper()
     if not currency and supplier is not None:
         currency = supplier.currency
-    if currency and not (len(currency) == 3 and currency.isalpha() and currency.isascii()):
-        errors["currency"] = "Use a three-letter ISO currency code, like EUR or USD."
+    # The one ISO 4217 list the supplier form uses too (XYZ is three letters, not a currency).
+    if currency and (problem := currency_problem(currency)):
+        errors["currency"] = problem
     header["currency"] = currency
     if header["priority"] is None:
         header["priority"] = "normal"

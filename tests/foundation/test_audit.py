@@ -139,7 +139,7 @@ def test_audit_verify_passes_on_intact_chains(app, world):
     assert "intact" in result.output
     result = cli(app, "audit-verify", "--org", _slug(app, world.orgs["acme"]))
     assert result.exit_code == 0, result.output
-    assert "1 organisation(s) verified" in result.output
+    assert "1 organisation verified" in result.output
 
 
 @pytest.fixture
@@ -330,3 +330,15 @@ def test_a_change_that_changes_nothing_writes_no_event(app, world):
     assert admin.post(f"/organisation/members/{viewer}/deactivate").status_code == 302
     rows = audit_page(admin)
     assert [name for name, _ in rows[: len(rows) - before]] == ["membership.deactivated"]
+
+
+def test_an_unchanged_decimal_is_not_recorded_as_a_change():
+    from decimal import Decimal
+
+    from baton.platform.audit import diff
+
+    assert diff({"quantity": Decimal("200.0000")}, {"quantity": Decimal("200")}) == {}
+    assert diff({"price": Decimal("3.8500")}, {"price": Decimal("3.85")}) == {}
+    assert diff({"price": Decimal("3.85")}, {"price": Decimal("3.86")}) == {
+        "price": ["3.85", "3.86"]
+    }

@@ -37,3 +37,12 @@ def test_money_names_the_currency_when_given():
 )
 def test_quantity_drops_padding_zeros(value, shown):
     assert quantity(value) == shown
+
+
+def test_counts_read_as_words_never_as_reason_s():
+    from baton.platform.formatting import count
+
+    assert count(1, "reason") == "1 reason"
+    assert count(2, "reason") == "2 reasons"
+    assert count(1200, "line") == "1,200 lines"
+    assert count(0, "organisation") == "0 organisations"

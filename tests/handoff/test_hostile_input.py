@@ -157,3 +157,18 @@ def test_a_supplier_address_and_notes_have_a_length_limit(app, world, erp):
     assert "2000" in response.get_json()["errors"]["address"]
     body = {"name": "Nul Ltd", "code": "NUL-1", "currency": "EUR", "name\x00": "x"}
     assert client.post("/api/v1/suppliers", json=body, headers=headers).status_code == 422
+
+
+def test_a_requirement_currency_must_be_a_real_iso_4217_code(app, world, erp):
+    client, headers = erp
+    data = h.good_data(world, h.make_supplier(app, world))
+    payload = {
+        "client_reference": data["client_reference"],
+        "title": "Made-up money",
+        "engagement_id": str(world.engagements["acme-north"]),
+        "currency": "XYZ",
+        "lines": [{"description": "Bracket", "quantity": "10", "unit": "each"}],
+    }
+    response = client.post("/api/v1/requirements", json=payload, headers=headers)
+    assert response.status_code == 422
+    assert "currency" in response.get_json()["errors"]
