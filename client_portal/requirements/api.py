@@ -14,7 +14,6 @@ from flask_smorest import Blueprint
 
 from baton.platform.api import token_required
 from baton.platform.auth import identity
-from baton.platform.inputs import page_from
 from baton.platform.web import dbs
 from baton.sourcing.requirements import services
 from baton.sourcing.requirements.presenters import represent as _represent
@@ -23,6 +22,8 @@ from baton.sourcing.requirements.schemas import (
     DraftPatchSchema,
     ReadinessSchema,
     RequirementOutputSchema,
+    RequirementPageSchema,
+    RequirementQuerySchema,
 )
 
 blp = Blueprint(
@@ -36,14 +37,14 @@ def _org_id() -> uuid.UUID:
 
 @blp.get("/requirements")
 @token_required(kind="client")
-@blp.response(200, RequirementOutputSchema(many=True))
-def list_requirements():
-    from flask import request
-
-    status = request.args.get("status") or None
-    page = page_from(request.args.get("page"))
-    rows, _more = services.list_for_client(dbs(), _org_id(), status=status, page=page)
-    return [represent(r) for r in rows]
+@blp.arguments(RequirementQuerySchema, location="query")
+@blp.response(200, RequirementPageSchema)
+def list_requirements(args):
+    """The client's requirements, newest change first, 50 a page."""
+    rows, more = services.list_for_client(
+        dbs(), _org_id(), status=args["status"], q=args["q"], page=args["page"]
+    )
+    return {"page": args["page"], "has_next": more, "items": [represent(r) for r in rows]}
 
 
 @blp.post("/requirements")

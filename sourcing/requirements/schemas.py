@@ -15,7 +15,9 @@ from typing import Any
 from marshmallow import Schema, fields, pre_load, validate
 
 from baton.platform.errors import ValidationFailed
+from baton.platform.inputs import MAX_PAGE
 from baton.sourcing.requirements.models import PRIORITIES, RETURN_REASONS
+from baton.sourcing.requirements.states import REQUIREMENT
 from baton.sourcing.suppliers.models import INCOTERMS
 
 NUMBER = {"invalid": "Enter a number, like 12.50.", "special": "Enter a number, like 12.50."}
@@ -238,6 +240,30 @@ class QueueItemSchema(Schema):
     assigned_buyer_id = fields.UUID(allow_none=True)
     assigned_buyer = fields.String(allow_none=True)
     supplier_name = fields.String(allow_none=True)
+
+
+class RequirementQuerySchema(InputSchema):
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf([*REQUIREMENT.labels, *REQUIREMENT.filters]),
+        metadata={"description": "a status, or with_provider (submitted or in review)"},
+    )
+    q = fields.String(
+        load_default=None, metadata={"description": "words of the title or the reference"}
+    )
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": "from 1"},
+    )
+
+
+class RequirementPageSchema(Schema):
+    """The list envelope every list of the API shares: a page of items."""
+
+    page = fields.Integer()
+    has_next = fields.Boolean()
+    items = fields.List(fields.Nested(RequirementOutputSchema))
 
 
 class QueuePageSchema(Schema):

@@ -66,7 +66,10 @@ def test_an_erp_creates_submits_and_reads_a_requirement(app, world, erp):
     assert submitted.json["snapshot_version"] == 1
     assert len(submitted.json["snapshot_sha256"]) == 64
     listed = client.get("/api/v1/requirements?status=submitted", headers=erp)
-    assert [r["id"] for r in listed.json] == [rid]
+    assert [r["id"] for r in listed.json["items"]] == [rid]
+    assert listed.json["page"] == 1 and listed.json["has_next"] is False
+    unknown = client.get("/api/v1/requirements?status=shipped", headers=erp)
+    assert unknown.status_code == 422 and "status" in unknown.json["errors"]
 
 
 def test_validation_errors_name_the_field_and_change_nothing(app, world, erp):
