@@ -420,7 +420,8 @@ def import_table(
             _flush_and_audit(session, events)
         result.lines += len(item.lines)
         if submit:
-            handoff.submit(session, client_id, user_id, req.id, notify=task_id is None, req=req)
+            # No email per requirement: one summary per provider follows.
+            handoff.submit(session, client_id, user_id, req.id, notify=False, req=req)
             result.submitted += 1
             first_by_provider.setdefault(req.provider_id, req)
             count_by_provider[req.provider_id] = count_by_provider.get(req.provider_id, 0) + 1
@@ -429,19 +430,20 @@ def import_table(
             progress(total + result.lines, total * 2, "Writing requirements")
             next_report = result.lines + PROGRESS_EVERY
     _flush_and_audit(session, events)
-    if task_id is not None:
-        # One summary email per provider instead of one per requirement.
-        for provider_id, req in first_by_provider.items():
-            publish(
-                session,
-                "requirement.imported",
-                {
-                    "requirement_id": str(req.id),
-                    "task_id": str(task_id),
-                    "count": count_by_provider[provider_id],
-                },
-                about=req,
-            )
+    # One summary email per provider, however the file was imported (in the
+    # request or as a task), instead of one per requirement to each buyer.
+    import_id = str(task_id or uuid.uuid4())
+    for provider_id, req in first_by_provider.items():
+        publish(
+            session,
+            "requirement.imported",
+            {
+                "requirement_id": str(req.id),
+                "task_id": import_id,
+                "count": count_by_provider[provider_id],
+            },
+            about=req,
+        )
     return result
 
 
