@@ -159,7 +159,7 @@ def read_queue(
     if filters.due:
         stmt = stmt.where(Requirement.status.in_(states.ON_PROVIDER_CLOCK))
         if filters.due == "today":
-            start, end = day_bounds(provider.timezone)
+            start, end = still_due_today(provider.timezone)
             stmt = stmt.where(Requirement.sla_due_at >= start, Requirement.sla_due_at < end)
         else:
             stmt = stmt.where(Requirement.sla_due_at < utcnow())
@@ -211,6 +211,14 @@ def _decorate(session: Session, found: list[Requirement]) -> list[QueueRow]:
     ]
 
 
+def still_due_today(tz_name: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """From now to the end of the provider's day: what falls due today and is not
+    yet overdue, so an item is counted as one or the other, never both."""
+    now = now or utcnow()
+    start, end = day_bounds(tz_name, now)
+    return max(start, now), end
+
+
 def due_today(
     session: Session, provider: Organisation, client_ids: set[uuid.UUID] | None = None
 ) -> list[DueToday]:
@@ -219,7 +227,7 @@ def due_today(
         client_ids = engaged_client_ids(session, provider.id)
     if not client_ids:
         return []
-    start, end = day_bounds(provider.timezone)
+    start, end = still_due_today(provider.timezone)
     rows = session.execute(
         sa.select(Requirement.tenant_id, sa.func.count())
         .where(

@@ -208,6 +208,9 @@ def test_provider_home_shows_due_today_overdue_and_open_per_client(app, world):
     today_later = end - timedelta(seconds=1)
     due_today = handed_off(app, world, "acme", "A-TODAY")
     late = handed_off(app, world, "acme", "A-LATE")
+    # Fell due earlier today: overdue, and not also "due today".
+    earlier_today = handed_off(app, world, "acme", "A-EARLIER")
+    set_due(app, earlier_today, start + (utcnow() - start) / 2)
     handed_off(app, world, "acme", "A-LATER")
     waiting_on_client = handed_off(app, world, "acme", "A-RET")
     set_due(app, due_today, today_later)
@@ -225,13 +228,13 @@ def test_provider_home_shows_due_today_overdue_and_open_per_client(app, world):
         )
     acme, globex = f"Acme {world.suffix}", f"Globex {world.suffix}"
     assert [(c.client_name, c.due_today, c.overdue, c.open) for c in loads] == [
-        (acme, 1, 1, 4),
+        (acme, 1, 2, 5),
         (globex, 0, 0, 1),
     ]
 
     buyer = signed_in(app, world, "north_buyer")
     home = buyer.get("/provider/").text
-    assert client_load_on(home, acme) == {"due-today": 1, "overdue": 1, "open": 4}
+    assert client_load_on(home, acme) == {"due-today": 1, "overdue": 2, "open": 5}
     assert client_load_on(home, globex) == {"due-today": 0, "overdue": 0, "open": 1}
     # The numbers open the queue filtered to exactly what they count.
     links = {
@@ -243,12 +246,15 @@ def test_provider_home_shows_due_today_overdue_and_open_per_client(app, world):
         for kind, suffix in (("today", "due=today"), ("overdue", "due=overdue"))
     }
     assert references_in(buyer.get(links["today"]).text, "queue-row") == ["A-TODAY"]
-    assert references_in(buyer.get(links["overdue"]).text, "queue-row") == ["A-LATE"]
+    assert sorted(references_in(buyer.get(links["overdue"]).text, "queue-row")) == [
+        "A-EARLIER",
+        "A-LATE",
+    ]
     assert sorted(
         references_in(
             buyer.get(f"/provider/queue/?client_id={world.orgs['acme']}").text, "queue-row"
         )
-    ) == ["A-LATE", "A-LATER", "A-RET", "A-TODAY"]
+    ) == ["A-EARLIER", "A-LATE", "A-LATER", "A-RET", "A-TODAY"]
 
     refused = buyer.get("/provider/queue/?due=yesterday")
     assert refused.status_code == 200 and 'data-testid="filter-problems"' in refused.text
