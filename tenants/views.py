@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 
 from baton.platform.auth import identity, require
 from baton.platform.errors import ValidationFailed
@@ -20,6 +20,8 @@ bp = Blueprint("tenants", __name__, template_folder="templates", url_prefix="/or
 def _role_choices() -> list[tuple[str, str]]:
     return [(r, r.capitalize()) for r in roles_for(identity().kind)]
 
+
+NEW_TOKEN = "new_api_token"  # noqa: S105 - the session key, not a secret
 
 # New people and tokens start with the least the organisation can grant.
 LEAST_PRIVILEGE = "viewer"
@@ -147,7 +149,9 @@ def _tokens_page(
 @bp.get("/api-tokens")
 @require(permission="tokens.manage")
 def api_tokens():
-    return _tokens_page()
+    # Shown on the page the creation redirected to, once: a reload shows it no
+    # more and creates nothing (the cookie holding it until then is HttpOnly).
+    return _tokens_page(new_token=session.pop(NEW_TOKEN, None))
 
 
 @bp.post("/api-tokens")
@@ -168,8 +172,9 @@ def create_api_token():
         )
     except ValidationFailed as exc:
         return _tokens_page(form, errors=exc.errors, status=422)
-    # Rendered directly, not redirected: the token is shown this once and never stored.
-    return _tokens_page(TokenForm(formdata=None), new_token=token, status=201)
+    # Redirect after POST: reloading the page must not create a second token.
+    session[NEW_TOKEN] = token
+    return redirect(url_for("tenants.api_tokens"), 303)
 
 
 @bp.post("/api-tokens/<uuid:token_id>/revoke")

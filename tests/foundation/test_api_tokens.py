@@ -25,10 +25,14 @@ def admin_client(app, world, key: str = "acme_admin"):
 
 def create_token(client, name: str, role: str) -> str:
     response = client.post("/organisation/api-tokens", data={"name": name, "role": role})
-    assert response.status_code == 201, response.text[:500]
-    assert "it will not be shown again" in response.text
-    found = TOKEN.findall(response.text)
+    assert response.status_code == 303, response.text[:500]
+    shown = client.get(response.headers["Location"])
+    assert "it will not be shown again" in shown.text
+    found = TOKEN.findall(shown.text)
     assert len(found) == 1
+    # A reload shows it no more, and creates nothing.
+    again = client.get(response.headers["Location"])
+    assert not TOKEN.findall(again.text) and "it will not be shown again" not in again.text
     return found[0]
 
 

@@ -62,7 +62,7 @@ def test_directory_changes_are_audited_with_field_diffs(app, world):
     sourcing = world.memberships["acme_sourcing"]
     assert admin.post(f"/organisation/members/{sourcing}/deactivate").status_code == 302
     created = admin.post("/organisation/api-tokens", data={"name": "ERP link", "role": "viewer"})
-    assert created.status_code == 201
+    assert created.status_code == 303
     with app.app_context():
         session = db.new_service_session(SERVICE_CONTEXT)
         token = session.scalar(
