@@ -11,6 +11,7 @@ AREA = Area(
         "baton.client_portal.documents.views:bp",
         "baton.client_portal.requirements.views:bp",
         "baton.client_portal.requirements.import_views:bp",
+        "baton.client_portal.orders.views:bp",
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",
@@ -22,5 +23,7 @@ AREA = Area(
         NavEntry("client", "Suppliers", "client_suppliers.index", 20),
         NavEntry("client", "Documents", "client_documents.index", 30),
         NavEntry("client", "Requirements", "client_requirements.index", 40),
+        NavEntry("client", "Orders", "client_orders.index", 50),
+        NavEntry("client", "Approvals", "client_orders.inbox", 60),
     ),
 )

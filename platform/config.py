@@ -92,6 +92,9 @@ class Settings:
             # this long after sign-in whatever happens (tenants/sessions.py).
             "BATON_SESSION_IDLE_HOURS": float(os.environ.get("BATON_SESSION_IDLE_HOURS") or 12),
             "BATON_SESSION_MAX_DAYS": float(os.environ.get("BATON_SESSION_MAX_DAYS") or 14),
+            # How long a supplier's order link works after release (a change order
+            # or the buyer's revocation ends it sooner).
+            "BATON_SUPPLIER_LINK_DAYS": float(os.environ.get("BATON_SUPPLIER_LINK_DAYS") or 90),
             **self.extra,
         }
 

@@ -1,10 +1,14 @@
 """What the procurement area contributes: the provider's side of the handoff
-(queue, claim, review) and its part of the demo story."""
+(queue, claim, review), purchase orders from draft to the last receipt, and
+its part of the demo story."""
 
 from baton.platform.areas import Area
 
 AREA = Area(
     name="procurement",
     requires=("sourcing",),
+    models=("baton.procurement.orders.models",),
+    jobs=("baton.procurement.orders.release",),
+    notifications=("baton.procurement.orders.notifications",),
     demo="baton.procurement.demo.story:seed_handoff",
 )

@@ -9,10 +9,13 @@ AREA = Area(
         "baton.provider_console.views:bp",
         "baton.provider_console.queue.views:bp",
         "baton.provider_console.review.views:bp",
+        "baton.provider_console.orders.views:bp",
+        "baton.provider_console.supplier.views:bp",
     ),
     api_blueprints=("baton.provider_console.queue.api:blp",),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),
         NavEntry("provider", "Queue", "provider_queue.index", 20),
+        NavEntry("provider", "Orders", "provider_orders.index", 30),
     ),
 )

@@ -15,6 +15,11 @@ PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "requirement.write": {CLIENT: ("admin", "sourcing")},
     # Claim, assign, start a review, accept and return a handoff.
     "requirement.review": {PROVIDER: ("admin", "buyer")},
+    # Draft, submit, release, receive, close and cancel purchase orders.
+    "po.write": {PROVIDER: ("admin", "buyer")},
+    # Approve or reject orders and accept their exceptions.
+    "po.approve": {CLIENT: ("admin", "approver")},
+    "approval_policy.manage": {CLIENT: ("admin",)},
     "members.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "tokens.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "audit.read": {CLIENT: ("admin",), PROVIDER: ("admin",)},

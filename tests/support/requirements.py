@@ -98,8 +98,12 @@ def make_supplier(
     status: str = "qualified",
     qualified_until: date | None = None,
     name: str | None = None,
+    contact_email: str | None = "",
 ) -> uuid.UUID:
     code = code or f"S{uuid.uuid4().hex[:6].upper()}"
+    if contact_email == "":
+        # Where released purchase orders go.
+        contact_email = f"orders.{code.lower()}@supplier.example"
     with service_session(app) as session:
         supplier = Supplier(
             id=uuid.uuid4(),
@@ -110,6 +114,7 @@ def make_supplier(
             categories=[],
             qualification_status=status,
             qualified_until=qualified_until,
+            contact_email=contact_email,
         )
         session.add(supplier)
     return supplier.id

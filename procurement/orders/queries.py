@@ -1,0 +1,170 @@
+"""Reading purchase orders as each side may: the provider's own, the client's all."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from baton.platform.db import among
+from baton.platform.errors import NotFound
+from baton.procurement.orders.models import (
+    POAcknowledgement,
+    POApproval,
+    POException,
+    POLine,
+    POReceipt,
+    PurchaseOrder,
+)
+from baton.procurement.orders.states import PURCHASE_ORDER
+from baton.tenants.services import engaged_client_ids
+
+WITH_LINES = (selectinload(PurchaseOrder.lines),)
+
+
+def provider_scope(session: Session, provider_id: uuid.UUID) -> list:
+    return [
+        PurchaseOrder.provider_id == provider_id,
+        among(session, PurchaseOrder.tenant_id, engaged_client_ids(session, provider_id)),
+    ]
+
+
+def get_for_provider(
+    session: Session, provider_id: uuid.UUID, po_id: uuid.UUID, *, lock: bool = False
+) -> PurchaseOrder:
+    stmt = (
+        sa.select(PurchaseOrder)
+        .where(PurchaseOrder.id == po_id, *provider_scope(session, provider_id))
+        .options(*WITH_LINES)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=PurchaseOrder)
+    po = session.scalar(stmt)
+    if po is None:
+        raise NotFound("No such purchase order.")
+    return po
+
+
+def get_for_client(
+    session: Session, tenant_id: uuid.UUID, po_id: uuid.UUID, *, lock: bool = False
+) -> PurchaseOrder:
+    """The client sees its orders once a buyer submits them; a draft is the provider's."""
+    stmt = (
+        sa.select(PurchaseOrder)
+        .where(
+            PurchaseOrder.id == po_id,
+            PurchaseOrder.tenant_id == tenant_id,
+            PurchaseOrder.submitted_at.is_not(None),
+        )
+        .options(*WITH_LINES)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=PurchaseOrder)
+    po = session.scalar(stmt)
+    if po is None:
+        raise NotFound("No such purchase order.")
+    return po
+
+
+def list_orders(
+    session: Session,
+    where: list,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[PurchaseOrder], bool]:
+    stmt = sa.select(PurchaseOrder).where(*where)
+    if status:
+        stmt = stmt.where(PurchaseOrder.status.in_(PURCHASE_ORDER.statuses_for(status)))
+    if q:
+        stmt = stmt.where(PurchaseOrder.number.ilike(f"%{q.strip()[:40]}%"))
+    rows = list(
+        session.scalars(
+            stmt.order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    return rows[:per_page], len(rows) > per_page
+
+
+def ordered_quantities(
+    session: Session, tenant_ids: set[uuid.UUID], requirement_line_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Decimal]:
+    """Quantity on open (not cancelled) orders per requirement line."""
+    if not requirement_line_ids:
+        return {}
+    rows = session.execute(
+        sa.select(POLine.requirement_line_id, sa.func.sum(POLine.quantity))
+        .join(
+            PurchaseOrder,
+            sa.and_(PurchaseOrder.id == POLine.po_id, PurchaseOrder.tenant_id == POLine.tenant_id),
+        )
+        .where(
+            among(session, POLine.tenant_id, tenant_ids),
+            among(session, POLine.requirement_line_id, requirement_line_ids),
+            PurchaseOrder.status != "cancelled",
+        )
+        .group_by(POLine.requirement_line_id)
+    )
+    return {line_id: Decimal(total or 0) for line_id, total in rows}
+
+
+def orders_of_requirement(
+    session: Session, tenant_id: uuid.UUID, requirement_id: uuid.UUID
+) -> list[PurchaseOrder]:
+    ids = sa.select(POLine.po_id).where(
+        POLine.tenant_id == tenant_id, POLine.requirement_id == requirement_id
+    )
+    return list(
+        session.scalars(
+            sa.select(PurchaseOrder)
+            .where(PurchaseOrder.tenant_id == tenant_id, PurchaseOrder.id.in_(ids))
+            .options(*WITH_LINES)
+            .order_by(PurchaseOrder.created_at)
+        )
+    )
+
+
+def _of_po(session: Session, model, po: PurchaseOrder, order_by):
+    return list(
+        session.scalars(
+            sa.select(model)
+            .where(model.tenant_id == po.tenant_id, model.po_id == po.id)
+            .order_by(order_by)
+        )
+    )
+
+
+def exceptions_of(session: Session, po: PurchaseOrder) -> list[POException]:
+    rows = _of_po(session, POException, po, POException.created_at)
+    return [e for e in rows if e.revision == po.revision]
+
+
+def approvals_of(session: Session, po: PurchaseOrder) -> list[POApproval]:
+    return _of_po(session, POApproval, po, POApproval.created_at)
+
+
+def acknowledgement_of(session: Session, po: PurchaseOrder) -> POAcknowledgement | None:
+    for ack in _of_po(session, POAcknowledgement, po, POAcknowledgement.created_at):
+        if ack.revision == po.revision:
+            return ack
+    return None
+
+
+def receipts_of(session: Session, po: PurchaseOrder) -> list[POReceipt]:
+    return _of_po(session, POReceipt, po, POReceipt.created_at)
+
+
+def by_requirement(orders: list[PurchaseOrder]) -> dict[uuid.UUID, list[PurchaseOrder]]:
+    found: dict[uuid.UUID, list[PurchaseOrder]] = defaultdict(list)
+    for po in orders:
+        for line in po.lines:
+            if po not in found[line.requirement_id]:
+                found[line.requirement_id].append(po)
+    return found

@@ -1,0 +1,98 @@
+"""What orders do to the requirements they came from.
+
+A requirement is ``ordered`` once every line of its accepted snapshot is on
+released orders in full, and ``closed`` once all those orders are finished.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from baton.platform.workflow import PROVIDER, SYSTEM
+from baton.procurement.orders.models import POLine, PurchaseOrder
+from baton.procurement.orders.queries import orders_of_requirement
+from baton.procurement.orders.states import PURCHASE_ORDER
+from baton.sourcing.requirements.handoff import transition
+from baton.sourcing.requirements.models import HandoffSnapshot, Requirement
+
+
+def _requirements(session: Session, po: PurchaseOrder) -> list[Requirement]:
+    ids = {line.requirement_id for line in po.lines}
+    return list(
+        session.scalars(
+            sa.select(Requirement)
+            .where(Requirement.tenant_id == po.tenant_id, Requirement.id.in_(ids))
+            .with_for_update()
+        )
+    )
+
+
+def _released_quantities(orders: list[PurchaseOrder]) -> dict[uuid.UUID, Decimal]:
+    found: dict[uuid.UUID, Decimal] = {}
+    for po in orders:
+        if PURCHASE_ORDER.in_group("released", po.status):
+            for line in po.lines:
+                found[line.requirement_line_id] = (
+                    found.get(line.requirement_line_id, 0) + line.quantity
+                )
+    return found
+
+
+def note_released(session: Session, po: PurchaseOrder) -> None:
+    for req in _requirements(session, po):
+        if req.status != "accepted" or req.current_snapshot_id is None:
+            continue
+        snap = session.get(HandoffSnapshot, req.current_snapshot_id)
+        released = _released_quantities(orders_of_requirement(session, req.tenant_id, req.id))
+        if all(
+            released.get(uuid.UUID(line["line_id"]), Decimal(0))
+            >= Decimal(line.get("quantity") or 0)
+            for line in snap.payload["lines"]
+        ):
+            transition(session, req, "order", side=PROVIDER)
+
+
+def note_finished(session: Session, po: PurchaseOrder) -> None:
+    for req in _requirements(session, po):
+        if req.status != "ordered":
+            continue
+        orders = orders_of_requirement(session, req.tenant_id, req.id)
+        if all(PURCHASE_ORDER.in_group("finished", o.status) for o in orders) and any(
+            o.status == "closed" for o in orders
+        ):
+            transition(session, req, "close", side=SYSTEM)
+
+
+def remaining_by_line(session: Session, req: Requirement, snapshot: HandoffSnapshot) -> dict:
+    """Per snapshot line: quantity handed off, on open orders, and still to order."""
+    rows = dict(
+        session.execute(
+            sa.select(POLine.requirement_line_id, sa.func.sum(POLine.quantity))
+            .join(
+                PurchaseOrder,
+                sa.and_(
+                    PurchaseOrder.id == POLine.po_id, PurchaseOrder.tenant_id == POLine.tenant_id
+                ),
+            )
+            .where(
+                POLine.tenant_id == req.tenant_id,
+                POLine.requirement_id == req.id,
+                PurchaseOrder.status != "cancelled",
+            )
+            .group_by(POLine.requirement_line_id)
+        ).all()
+    )
+    found = {}
+    for line in snapshot.payload["lines"]:
+        handed = Decimal(line.get("quantity") or 0)
+        ordered = Decimal(rows.get(uuid.UUID(line["line_id"])) or 0)
+        found[line["line_id"]] = {
+            "handed": handed,
+            "ordered": ordered,
+            "remaining": max(handed - ordered, Decimal(0)),
+        }
+    return found

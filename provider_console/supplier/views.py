@@ -1,0 +1,85 @@
+"""The supplier's pages: one order, reached through its signed link, no account.
+
+Every request starts from the token: ``links.open_link`` verifies it and sets
+the session to act for that order's provider and client only, so nothing
+else is reachable whatever the URL says. Actions are audited with the link as
+the actor.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.request_context import acting_as
+from baton.platform.web import dbs, refuse
+from baton.procurement.orders import acknowledgements, links, overview
+from baton.procurement.orders.states import PURCHASE_ORDER
+from baton.provider_console.orders import forms
+from baton.sourcing.documents.downloads import revision_response
+
+bp = Blueprint("supplier_orders", __name__, url_prefix="/supplier/orders")
+
+
+def _refused_page(exc: links.LinkRefused):
+    return render_template("supplier/refused.html", title=exc.title, message=exc.message), 410
+
+
+def _page(opened: links.OpenedLink, token: str, *, errors=None, status=200):
+    context = overview.detail(dbs(), opened.po)
+    return render_template(
+        "supplier/order.html",
+        **context,
+        token=token,
+        errors=errors or {},
+        can_acknowledge=PURCHASE_ORDER.allowed("acknowledge", opened.po.status)
+        and context["ack"] is None,
+        form=request.form if request.method == "POST" else {},
+    ), status
+
+
+@bp.get("/<token>")
+def order(token: str):
+    try:
+        opened = links.open_link(dbs(), token)
+    except links.LinkRefused as exc:
+        return _refused_page(exc)
+    return _page(opened, token)
+
+
+@bp.post("/<token>/acknowledge")
+def acknowledge(token: str):
+    try:
+        opened = links.open_link(dbs(), token, lock=True)
+    except links.LinkRefused as exc:
+        return _refused_page(exc)
+    try:
+        with acting_as(opened.actor):
+            acknowledgements.acknowledge(
+                dbs(),
+                opened.po,
+                forms.ack_lines(request.form),
+                source="supplier_link",
+                note=request.form.get("note"),
+            )
+    except ValidationFailed as exc:
+        refuse()
+        return _page(links.open_link(dbs(), token), token, errors=exc.errors, status=422)
+    except ServiceError as exc:
+        refuse()
+        flash(str(exc), "warning")
+        return redirect(url_for(".order", token=token))
+    flash("Thank you: your acknowledgement is with the buyer.", "success")
+    return redirect(url_for(".order", token=token))
+
+
+@bp.get("/<token>/pdf")
+def pdf(token: str):
+    try:
+        opened = links.open_link(dbs(), token)
+    except links.LinkRefused as exc:
+        return _refused_page(exc)
+    revision = overview.detail_pdf(dbs(), opened.po)
+    if revision is None:
+        abort(404)
+    return revision_response(revision)
