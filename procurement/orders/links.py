@@ -50,12 +50,12 @@ def _max_age() -> int:
     return int(float(current_app.config.get("BATON_SUPPLIER_LINK_DAYS", 90)) * 86400)
 
 
-@dataclass(frozen=True)
 class LinkRefused(Exception):
     """Why a link opens nothing: shown to the supplier as a page of its own."""
 
-    title: str
-    message: str
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(message)
+        self.title, self.message = title, message
 
 
 @dataclass(frozen=True)

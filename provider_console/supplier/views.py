@@ -8,12 +8,15 @@ the actor.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.request_context import acting_as
 from baton.platform.web import dbs, refuse
 from baton.procurement.orders import acknowledgements, links, overview
+from baton.procurement.orders.documents import pdf_for
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
 from baton.sourcing.documents.downloads import revision_response
@@ -22,7 +25,8 @@ bp = Blueprint("supplier_orders", __name__, url_prefix="/supplier/orders")
 
 
 def _refused_page(exc: links.LinkRefused):
-    return render_template("supplier/refused.html", title=exc.title, message=exc.message), 410
+    # 404 whatever the reason: a forged link learns nothing about what exists.
+    return render_template("supplier/refused.html", title=exc.title, message=exc.message), 404
 
 
 def _page(opened: links.OpenedLink, token: str, *, errors=None, status=200):
@@ -47,7 +51,7 @@ def order(token: str):
     return _page(opened, token)
 
 
-@bp.post("/<token>/acknowledge")
+@bp.post("/<token>")
 def acknowledge(token: str):
     try:
         opened = links.open_link(dbs(), token, lock=True)
@@ -80,6 +84,13 @@ def pdf(token: str):
     except links.LinkRefused as exc:
         return _refused_page(exc)
     revision = overview.detail_pdf(dbs(), opened.po)
-    if revision is None:
-        abort(404)
-    return revision_response(revision)
+    if revision is not None:
+        return revision_response(revision)
+    # Released moments ago and the stored copy is still being made: the same
+    # document, rendered for this download only.
+    return send_file(
+        io.BytesIO(pdf_for(dbs(), opened.po)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{opened.po.number}-rev{opened.po.revision}.pdf",
+    )

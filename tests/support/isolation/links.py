@@ -38,6 +38,9 @@ class LinkPurpose:
 SIGNED_LINK_ENDPOINTS: dict[str, str] = {
     "auth.accept_invitation": "invitation",
     "auth.reset_password": "reset",
+    "supplier_orders.order": "supplier-order",
+    "supplier_orders.acknowledge": "supplier-order",
+    "supplier_orders.pdf": "supplier-order",
 }
 
 
@@ -81,9 +84,88 @@ def _victim_reset(v: Victim) -> dict:
         return {"id": str(user.id), "fp": reset_fingerprint(user)}
 
 
+def _own_order_link(attacker: Attacker, session: Session) -> dict:
+    """A released order in the attacker's own organisation, with its genuine link."""
+    from decimal import Decimal
+
+    from baton.procurement.orders.models import POLine, PurchaseOrder
+    from baton.sourcing.suppliers.models import Supplier
+
+    tag = f"{attacker.key}-{uuid.uuid4().hex[:6]}"
+    supplier = Supplier(
+        id=uuid.uuid4(),
+        tenant_id=attacker.org_id,
+        name=f"Own supplier {tag}",
+        code=f"OWN-{tag}"[:32],
+        currency="EUR",
+        categories=[],
+        qualification_status="qualified",
+    )
+    po = PurchaseOrder(
+        id=uuid.uuid4(),
+        tenant_id=attacker.org_id,
+        provider_id=attacker.org_id,
+        number=f"OWN-{tag}"[:32],
+        engagement_id=uuid.uuid4(),
+        supplier_id=supplier.id,
+        currency="EUR",
+        status="released",
+        submitted_at=utcnow(),
+        released_at=utcnow(),
+        link_nonce=f"own{tag}"[:32],
+        total=Decimal("10"),
+    )
+    po.lines = [
+        POLine(
+            id=uuid.uuid4(),
+            tenant_id=attacker.org_id,
+            provider_id=attacker.org_id,
+            po_id=po.id,
+            line_no=1,
+            requirement_id=uuid.uuid4(),
+            requirement_line_id=uuid.uuid4(),
+            snapshot_id=uuid.uuid4(),
+            description="Own line",
+            quantity=Decimal("1"),
+            unit="pcs",
+            unit_price=Decimal("10"),
+            schedule=[],
+            specs=[],
+        )
+    ]
+    session.add(supplier)
+    session.flush()
+    session.add(po)
+    session.flush()
+    return {
+        "po": str(po.id),
+        "t": str(po.tenant_id),
+        "p": str(po.provider_id),
+        "r": 0,
+        "n": po.link_nonce,
+    }
+
+
+def _victim_order_link(v: Victim) -> dict:
+    from baton.procurement.orders.models import PurchaseOrder
+
+    po_id = v.id("po_id")
+    with db.new_service_session(SERVICE_CONTEXT) as session:
+        po = session.get(PurchaseOrder, uuid.UUID(po_id))
+        # The real nonce: only the signature may stop this link.
+        return {
+            "po": po_id,
+            "t": str(po.tenant_id),
+            "p": str(po.provider_id),
+            "r": 0,
+            "n": po.link_nonce,
+        }
+
+
 LINK_PURPOSES: dict[str, LinkPurpose] = {
     "invitation": LinkPurpose(_own_invitation, _victim_invitation),
     "reset": LinkPurpose(_own_reset, _victim_reset),
+    "supplier-order": LinkPurpose(_own_order_link, _victim_order_link),
 }
 
 
