@@ -22,6 +22,7 @@ from baton.sourcing.requirements.models import (
     RequirementLineSpec,
 )
 from baton.sourcing.requirements.queries import get_for_client, live_facts, spec_revisions
+from baton.sourcing.requirements.schemas import TYPE_ERRORS
 from baton.sourcing.suppliers.currencies import currency_problem
 from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Engagement
@@ -104,8 +105,12 @@ def _check_draft(
     *,
     lookups: Lookups | None = None,
 ) -> _Checked:
-    """Every rule that needs the database, all checked before anything is written."""
+    """Every rule that needs the database, all checked before anything is written.
+
+    Cells the input schema could not parse (``schemas.TYPE_ERRORS``) are
+    reported with these rules' problems, never instead of them."""
     errors: dict[str, str] = {}
+    type_errors = data.get(TYPE_ERRORS) or {}
     header = {name: data.get(name) for name in HEADER_FIELDS}
     for name in (
         "client_reference",
@@ -217,6 +222,8 @@ def _check_draft(
                 errors[f"lines[{n}].{name}"] = (
                     f"Line {n}: use at most 4 decimal places and fewer than 14 digits."
                 )
+    # A cell that did not parse reads as blank above; its own message says why.
+    errors |= type_errors
     if errors:
         raise ValidationFailed(errors)
     return _Checked(header, lines, engagement, supplier, revisions)
