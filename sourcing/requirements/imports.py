@@ -211,12 +211,15 @@ def check_table(
     for group in ordered:
         data, header_errors = _header_data(group, by_provider, by_code)
         errors.extend(header_errors)
-        if header_errors:
-            continue
+        # The draft rules run even so, so a row's every problem is reported at
+        # once (EURO beside an unknown supplier); a cell already reported for
+        # a header error is said once below.
         try:
             result = drafts._check_draft(session, client_id, data, None, lookups=lookups)
         except ValidationFailed as exc:
             errors.extend(_locate(group, exc.errors))
+            continue
+        if header_errors:
             continue
         lookups.references.add(group.reference)
         checked.append(result)
