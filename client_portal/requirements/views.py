@@ -318,13 +318,20 @@ def _save(req):
         return _edit_page(values, req, exc.errors, 422)
     if action == "submit":
         try:
-            services.submit(dbs(), _client_id(), _user_id(), saved.id)
+            services.submit(
+                dbs(), _client_id(), _user_id(), saved.id, accept_warnings=_accepts_warnings()
+            )
         except ValidationFailed as exc:
             return _edit_page(values, req, exc.errors, 422)
         flash(f"{saved.client_reference} was handed off to the provider.", "success")
         return redirect(url_for(".detail", requirement_id=saved.id))
     flash(f"{saved.client_reference} saved.", "success")
     return redirect(url_for(".edit", requirement_id=saved.id))
+
+
+def _accepts_warnings() -> bool:
+    """The "Hand off despite the warnings" box: the person has weighed them."""
+    return request.form.get("accept_warnings") in ("on", "1", "true", "y")
 
 
 @bp.post("/readiness-preview")
@@ -344,7 +351,9 @@ def readiness_preview():
 def submit(requirement_id: uuid.UUID):
     EmptyForm().validate_on_submit()
     try:
-        req = services.submit(dbs(), _client_id(), _user_id(), requirement_id)
+        req = services.submit(
+            dbs(), _client_id(), _user_id(), requirement_id, accept_warnings=_accepts_warnings()
+        )
     except ServiceError as exc:
         return refused(exc, url_for(".detail", requirement_id=requirement_id))
     flash(f"{req.client_reference} was handed off to the provider.", "success")

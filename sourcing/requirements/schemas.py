@@ -166,6 +166,15 @@ class DraftPatchSchema(DraftInputSchema):
         super().__init__(partial=True, **kwargs)
 
 
+class SubmitInputSchema(InputSchema):
+    accept_warnings = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Hand off despite readiness warnings (hard failures always refuse)"
+        },
+    )
+
+
 class ReturnReasonSchema(NestedInputSchema):
     code = fields.String(
         required=True,
