@@ -24,6 +24,7 @@ from baton.sourcing.requirements.schemas import (
     RequirementOutputSchema,
     RequirementPageSchema,
     RequirementQuerySchema,
+    SubmitInputSchema,
 )
 
 blp = Blueprint(
@@ -77,9 +78,15 @@ def update_requirement(data, requirement_id: uuid.UUID):
 
 @blp.post("/requirements/<uuid:requirement_id>/submit")
 @token_required(kind="client", permission="requirement.write")
+@blp.arguments(SubmitInputSchema, required=False)
 @blp.response(200, RequirementOutputSchema)
-def submit_requirement(requirement_id: uuid.UUID):
-    return represent(services.submit(dbs(), _org_id(), None, requirement_id))
+def submit_requirement(args, requirement_id: uuid.UUID):
+    """Hand the requirement off. Refused with 422 while a hard readiness failure
+    remains (the errors name each field); warnings need ``accept_warnings``."""
+    req = services.submit(
+        dbs(), _org_id(), None, requirement_id, accept_warnings=args["accept_warnings"]
+    )
+    return represent(req)
 
 
 @blp.get("/requirements/<uuid:requirement_id>/readiness")

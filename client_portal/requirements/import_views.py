@@ -67,6 +67,7 @@ def upload_post():
             file.filename,
             content,
             submit=submit,
+            accept_warnings=request.form.get("accept_warnings") in ("on", "1", "true"),
             inline_rows=current_app.config.get("BATON_IMPORT_INLINE_ROWS"),
         )
     except imports.ImportRejected as exc:

@@ -21,18 +21,20 @@ from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.forms import EmptyForm
 from baton.platform.inputs import page_from
+from baton.platform.numbers import format_number, parse_number, request_locale
 from baton.platform.pages import refused
 from baton.platform.web import dbs
 from baton.sourcing.requirements import services, snapshot, states
 from baton.sourcing.requirements.models import PRIORITIES, RETURN_REASONS
 from baton.sourcing.requirements.readiness import ERROR, Finding, Readiness
-from baton.sourcing.requirements.schemas import DraftInputSchema
+from baton.sourcing.requirements.schemas import TYPE_ERRORS, DraftInputSchema
 from baton.sourcing.suppliers.models import INCOTERMS
 from baton.tenants.services import user_names
 
 bp = Blueprint("client_requirements", __name__, url_prefix="/client/requirements")
 
 LINE_INPUTS = ("id", "item_code", "description", "quantity", "unit", "unit_price", "need_by")
+NUMBER_INPUTS = ("quantity", "unit_price")
 
 
 def _client_id() -> uuid.UUID:
@@ -51,7 +53,8 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return snapshot.decimal_text(value)
+        # Written as the user writes numbers, so saving it again reads it back.
+        return format_number(value, request_locale())
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -116,18 +119,33 @@ def _is_blank_line(line: dict[str, Any]) -> bool:
 
 
 def parse(values: dict[str, Any]) -> dict[str, Any]:
-    """Typed input for the service; type errors come back keyed by field path."""
+    """Typed input for the service. Numbers are read in the user's locale
+    (``12,50`` in German); a cell that does not parse travels in the data under
+    ``TYPE_ERRORS`` for the service to report beside every other problem."""
+    locale = request_locale()
+    number_errors: dict[str, str] = {}
     raw = {name: values[name] for name in services.HEADER_FIELDS}
-    raw["lines"] = [
-        {
+    raw["lines"] = []
+    for line in values["lines"]:
+        if _is_blank_line(line):
+            continue
+        n = len(raw["lines"]) + 1
+        item = {
             **{name: line[name] for name in LINE_INPUTS},
             "spec_required": line["spec_required"],
             "spec_revision_ids": line["spec_revision_ids"],
         }
-        for line in values["lines"]
-        if not _is_blank_line(line)
-    ]
-    return DraftInputSchema().load(raw)
+        for name in NUMBER_INPUTS:
+            try:
+                item[name] = parse_number(item[name], locale)
+            except ValueError as exc:
+                number_errors[f"lines[{n}].{name}"] = str(exc)
+                item[name] = None
+        raw["lines"].append(item)
+    data = DraftInputSchema().load(raw)
+    if number_errors:
+        data[TYPE_ERRORS] = {**data.get(TYPE_ERRORS, {}), **number_errors}
+    return data
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -204,16 +222,15 @@ def _edit_page(
 
 
 def _preview(values: dict[str, Any]) -> Readiness:
-    """Readiness of what is on the form; cells that are not even valid show as failures."""
-    try:
-        data = parse(values)
-    except ValidationFailed as exc:
-        return Readiness(
-            tuple(
-                Finding(field, ERROR, message, "invalid") for field, message in exc.errors.items()
-            )
-        )
-    return services.preview_readiness(dbs(), _client_id(), data)
+    """Readiness of what is on the form: every finding, with a cell that does
+    not even parse shown as its own failure in place of what it would say."""
+    data = parse(values)
+    invalid = data.pop(TYPE_ERRORS, {})
+    result = services.preview_readiness(dbs(), _client_id(), data)
+    return Readiness(
+        tuple(Finding(field, ERROR, message, "invalid") for field, message in invalid.items())
+        + tuple(f for f in result.findings if f.field not in invalid)
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -293,7 +310,7 @@ def _save(req):
             values["lines"].pop(index)
         return _edit_page(values, req)
     try:
-        data = parse(values)
+        data = parse(values)  # unparsable cells are reported by save_draft with the rest
         saved = services.save_draft(
             dbs(), _client_id(), _user_id(), data, req.id if req is not None else None
         )
@@ -301,13 +318,20 @@ def _save(req):
         return _edit_page(values, req, exc.errors, 422)
     if action == "submit":
         try:
-            services.submit(dbs(), _client_id(), _user_id(), saved.id)
+            services.submit(
+                dbs(), _client_id(), _user_id(), saved.id, accept_warnings=_accepts_warnings()
+            )
         except ValidationFailed as exc:
             return _edit_page(values, req, exc.errors, 422)
         flash(f"{saved.client_reference} was handed off to the provider.", "success")
         return redirect(url_for(".detail", requirement_id=saved.id))
     flash(f"{saved.client_reference} saved.", "success")
     return redirect(url_for(".edit", requirement_id=saved.id))
+
+
+def _accepts_warnings() -> bool:
+    """The "Hand off despite the warnings" box: the person has weighed them."""
+    return request.form.get("accept_warnings") in ("on", "1", "true", "y")
 
 
 @bp.post("/readiness-preview")
@@ -327,7 +351,9 @@ def readiness_preview():
 def submit(requirement_id: uuid.UUID):
     EmptyForm().validate_on_submit()
     try:
-        req = services.submit(dbs(), _client_id(), _user_id(), requirement_id)
+        req = services.submit(
+            dbs(), _client_id(), _user_id(), requirement_id, accept_warnings=_accepts_warnings()
+        )
     except ServiceError as exc:
         return refused(exc, url_for(".detail", requirement_id=requirement_id))
     flash(f"{req.client_reference} was handed off to the provider.", "success")

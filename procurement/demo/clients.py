@@ -18,7 +18,6 @@ from baton.procurement.demo.people import (
 
 class ClientsStory(StoryPeople):
     def acme_suppliers(self) -> None:
-        last_month = self.today.replace(day=1) - timedelta(days=10)
         self.add_suppliers(
             "sourcing@acme.example",
             [
@@ -66,7 +65,8 @@ class ClientsStory(StoryPeople):
                     "incoterms": "CPT",
                     "categories": ["Cable assemblies", "Wiring harnesses"],
                     "qualification_status": "qualified",
-                    "qualified_until": last_month,
+                    # As the record stood at the handoff; nordic_cable_lapses corrects it.
+                    "qualified_until": self.days(150),
                     "notes": "Requalification questionnaire sent; waiting for the renewed IPC/WHMA-A-620 certificate.",
                 },
                 {
@@ -201,6 +201,9 @@ class ClientsStory(StoryPeople):
                     },
                 ],
             },
+            # A conditional supplier whose qualification ends before the need-by
+            # date: Sam has weighed both warnings (see the assumptions).
+            accept_warnings=True,
         )
         self.draft(
             sourcing,
@@ -223,7 +226,8 @@ class ClientsStory(StoryPeople):
                         "unit": "each",
                         "unit_price": _money("46.20"),
                         "need_by": self.days(50),
-                        "spec_required": True,
+                        # Sam did not flag the harness as built to a spec; Ben knows it is.
+                        "spec_required": False,
                         "spec_revision_ids": [],
                     }
                 ],
@@ -302,6 +306,18 @@ class ClientsStory(StoryPeople):
             },
             submit=False,
         )
+
+    def nordic_cable_lapses(self) -> None:
+        """After ACME-REQ-1043 went out, the certification body's notice says
+        Nordic Cable's qualification ran out last month: Sam corrects the record,
+        and the packet the provider reviews now fails on its supplier."""
+        from baton.sourcing.suppliers import services as suppliers
+
+        last_month = self.today.replace(day=1) - timedelta(days=10)
+        with self.acting("sourcing@acme.example") as (org_id, _user_id):
+            suppliers.update_supplier(
+                self.session, org_id, self.suppliers["NCH-0310"], {"qualified_until": last_month}
+            )
 
     def globex(self) -> None:
         self.add_suppliers(

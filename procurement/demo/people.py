@@ -117,12 +117,21 @@ class StoryPeople:
         )
         self.revisions[f"{number}@1"] = revision.id
 
-    def draft(self, email: str, data: dict[str, Any], *, submit: bool = True) -> uuid.UUID:
+    def draft(
+        self,
+        email: str,
+        data: dict[str, Any],
+        *,
+        submit: bool = True,
+        accept_warnings: bool = False,
+    ) -> uuid.UUID:
         from baton.sourcing.requirements import services as requirements
 
         with self.acting(email) as (org_id, user_id):
             req = requirements.save_draft(self.session, org_id, user_id, data)
             if submit:
-                requirements.submit(self.session, org_id, user_id, req.id)
+                requirements.submit(
+                    self.session, org_id, user_id, req.id, accept_warnings=accept_warnings
+                )
         self.requirements[req.client_reference] = req.id
         return req.id

@@ -81,6 +81,7 @@ class _Story(ClientsStory):
         self.acme_suppliers()
         self.acme_documents()
         self.acme_requirements()
+        self.nordic_cable_lapses()
         self.globex()
         self.northwind_reviews()
         self.acme_follow_up()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from baton.platform.db import utc_today, utcnow
 from baton.platform.errors import Conflict, ValidationFailed
 from baton.platform.inputs import clean_text, decimal_fits
 from baton.sourcing.documents.models import Document, DocumentRevision
-from baton.sourcing.requirements import readiness, states
+from baton.sourcing.requirements import readiness, snapshot, states
 from baton.sourcing.requirements.models import (
     PRIORITIES,
     Requirement,
@@ -22,6 +23,7 @@ from baton.sourcing.requirements.models import (
     RequirementLineSpec,
 )
 from baton.sourcing.requirements.queries import get_for_client, live_facts, spec_revisions
+from baton.sourcing.requirements.schemas import TYPE_ERRORS
 from baton.sourcing.suppliers.currencies import currency_problem
 from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Engagement
@@ -104,8 +106,12 @@ def _check_draft(
     *,
     lookups: Lookups | None = None,
 ) -> _Checked:
-    """Every rule that needs the database, all checked before anything is written."""
+    """Every rule that needs the database, all checked before anything is written.
+
+    Cells the input schema could not parse (``schemas.TYPE_ERRORS``) are
+    reported with these rules' problems, never instead of them."""
     errors: dict[str, str] = {}
+    type_errors = data.get(TYPE_ERRORS) or {}
     header = {name: data.get(name) for name in HEADER_FIELDS}
     for name in (
         "client_reference",
@@ -217,9 +223,41 @@ def _check_draft(
                 errors[f"lines[{n}].{name}"] = (
                     f"Line {n}: use at most 4 decimal places and fewer than 14 digits."
                 )
+    # A cell that did not parse reads as blank above; its own message says why.
+    errors |= type_errors
     if errors:
         raise ValidationFailed(errors)
     return _Checked(header, lines, engagement, supplier, revisions)
+
+
+def readiness_of(checked: _Checked, today: date) -> readiness.Readiness:
+    """The readiness of a checked draft before it is written (an import's rows)."""
+    header = checked.header
+    return readiness.check(
+        readiness.RequirementFacts(
+            currency=header["currency"] or None,
+            supplier=snapshot.supplier_facts(checked.supplier) if checked.supplier else None,
+            quote_reference=header["quote_reference"],
+            quote_valid_until=header["quote_valid_until"],
+            ship_to=header["ship_to"],
+            lines=tuple(
+                readiness.LineFacts(
+                    line_no=n,
+                    description=_text(line.get("description")),
+                    quantity=line.get("quantity"),
+                    unit=_text(line.get("unit")),
+                    unit_price=line.get("unit_price"),
+                    need_by=line.get("need_by"),
+                    spec_required=bool(line.get("spec_required")),
+                    spec_count=len(
+                        [r for r in line.get("spec_revision_ids") or [] if r in checked.revisions]
+                    ),
+                )
+                for n, line in enumerate(checked.lines, start=1)
+            ),
+        ),
+        today,
+    )
 
 
 def _describe(session: Session, req: Requirement) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
+from baton.platform.formatting import count
 from baton.platform.workflow import CLIENT
-from baton.sourcing.requirements import snapshot, states
+from baton.sourcing.requirements import readiness, snapshot, states
 from baton.sourcing.requirements.drafts import _text
 from baton.sourcing.requirements.models import (
     HandoffSnapshot,
@@ -24,6 +25,7 @@ from baton.sourcing.requirements.models import (
 )
 from baton.sourcing.requirements.queries import (
     get_for_client,
+    live_readiness,
     snapshot_readiness,
     spec_info,
     spec_revisions,
@@ -109,16 +111,57 @@ def _freeze(
     return snap
 
 
+ACCEPT_WARNINGS = "accept_warnings"
+
+
+class NotReady(ValidationFailed):
+    """A handoff refused by the readiness check: the findings keyed by field
+    (shown beside each field), and a summary a page can show on its own."""
+
+    def __init__(self, errors: dict[str, str], summary: str) -> None:
+        super().__init__(errors)
+        self.summary = summary
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+def readiness_refusal(result: readiness.Readiness, accept_warnings: bool) -> NotReady | None:
+    """Why this packet may not be handed off, or None when it may.
+
+    Hard failures always block: a packet without a usable supplier, quantity,
+    price or date is no order a buyer can place. Warnings (a conditional
+    supplier, a short lead time) block until the person handing off says they
+    have weighed them (``accept_warnings``)."""
+    hard, warnings = result.hard_failures, result.warnings
+    if hard:
+        blocking, noun, what = hard, "thing", "must be fixed before handing this off"
+    elif warnings and not accept_warnings:
+        blocking, noun, what = warnings, "warning", 'to confirm ("Hand off despite the warnings")'
+    else:
+        return None
+    errors: dict[str, str] = {}
+    for finding in blocking:
+        errors[finding.field] = " ".join(filter(None, (errors.get(finding.field), finding.message)))
+    listed = "; ".join(f"{snapshot.field_label(f.field)}: {f.message}" for f in blocking)
+    summary = f"Not handed off: {count(len(blocking), noun)} {what}. {listed}"
+    if not hard:
+        errors[ACCEPT_WARNINGS] = "Confirm the warnings to hand this off despite them."
+    return NotReady(errors, summary)
+
+
 def submit(
     session: Session,
     client_id: uuid.UUID,
     user_id: uuid.UUID | None,
     requirement_id: uuid.UUID,
     *,
+    accept_warnings: bool = False,
     notify: bool = True,
     req: Requirement | None = None,
 ) -> Requirement:
-    """Freeze the packet into a new snapshot and put it in the provider's queue."""
+    """Freeze the packet into a new snapshot and put it in the provider's queue,
+    once it passes the readiness check (warnings confirmed by ``accept_warnings``)."""
     req = req or get_for_client(session, client_id, requirement_id, lock=True)
     states.REQUIREMENT.check("submit", req.status, CLIENT)
     errors = {}
@@ -131,6 +174,9 @@ def submit(
         )
     if errors:
         raise ValidationFailed(errors)
+    refusal = readiness_refusal(live_readiness(session, req), accept_warnings)
+    if refusal is not None:
+        raise refusal
     now = utcnow()
     snap = _freeze(session, req, user_id, now)
     sla = timedelta(hours=float(engagement.sla_handoff_to_release_hours))

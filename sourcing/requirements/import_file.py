@@ -160,11 +160,14 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # Rows are numbered by record, as a spreadsheet shows the file: a quoted
+    # cell with line breaks is one row, though ``reader.line_num`` counts lines.
+    number = 0
     try:
-        for values in reader:
-            yield reader.line_num, values
+        for number, values in enumerate(reader, start=1):
+            yield number, values
     except csv.Error as exc:
-        raise ImportRejected([RowError(reader.line_num, None, f"Unreadable CSV: {exc}")]) from None
+        raise ImportRejected([RowError(number + 1, None, f"Unreadable CSV: {exc}")]) from None
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -178,7 +181,11 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
         ) from None
     try:
         sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(values)
+        number = 0
+        for cells in sheet.iter_rows():
+            # The sheet's own row number where the cell carries one (read-only
+            # mode pads missing rows with empty cells that do not).
+            number = next((c.row for c in cells if getattr(c, "row", None)), number + 1)
+            yield number, [c.value for c in cells]
     finally:
         book.close()

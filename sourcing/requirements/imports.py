@@ -2,8 +2,8 @@
 
 One row per requirement line; rows with the same ``client_reference`` make
 one requirement, whose header columns may be repeated on every row or given
-on the first only. The whole file is checked before anything is written, and
-every problem is reported by row and column. Small files are imported in the
+on the first only. The whole file is checked before anything is written
+(``import_check``), and every problem is reported by row and column. Small files are imported in the
 request; large ones by a platform task (``task_job(atomic=True)``) whose
 progress the page polls while the import's one transaction is still open.
 """
@@ -11,25 +11,24 @@ progress the page polls while the import's one transaction is still open.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
 from baton.platform import audit, tasks
-from baton.platform.errors import NotFound, ValidationFailed
-from baton.platform.file_import import ImportRejected, RowError
+from baton.platform.errors import NotFound
+from baton.platform.file_import import ImportRejected, RowError  # noqa: F401  (for callers)
 from baton.platform.notify import publish
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tasks import BackgroundTask
-from baton.sourcing.documents import services as documents
-from baton.sourcing.documents.models import Document, DocumentRevision
 from baton.sourcing.requirements import drafts, handoff
+from baton.sourcing.requirements.import_check import (  # noqa: F401  (for callers)
+    PROGRESS_EVERY,
+    Progress,
+    check_table,
+)
 from baton.sourcing.requirements.import_file import (  # noqa: F401  (the import's vocabulary)
     COLUMNS,
     FALSE,
@@ -45,14 +44,12 @@ from baton.sourcing.requirements.import_file import (  # noqa: F401  (the import
     is_xlsx,
     read_table,
 )
-from baton.sourcing.requirements.models import PRIORITIES, Requirement, RequirementImport
-from baton.sourcing.suppliers.models import INCOTERMS, Supplier
-from baton.tenants.models import Engagement, Organisation, User
+from baton.sourcing.requirements.models import Requirement, RequirementImport
+from baton.tenants.models import User
 
 log = structlog.get_logger("baton.requirements.import")
 
 TASK_KIND = "requirements.import"
-PROGRESS_EVERY = 250
 # Files with more lines than this are imported by a background task.
 DEFAULT_INLINE_ROWS = 500
 WRITE_BATCH = 200
@@ -66,320 +63,6 @@ class ImportResult:
     lines: int = 0
 
 
-Progress = Callable[[int, int, str], None]
-
-
-# --- checking it ----------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, float):
-        value = repr(value)
-    text = str(value).strip().replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError from None
-    if not number.is_finite():
-        raise ValueError
-    return number
-
-
-def _date(value: Any) -> date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip()[:10])
-
-
-def _bool(value: Any) -> bool:
-    text = (_text(value) or "").lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise ValueError
-
-
-@dataclass
-class _Group:
-    reference: str
-    first_row: int
-    header: dict[str, Any] = field(default_factory=dict)
-    header_rows: dict[str, int] = field(default_factory=dict)
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    line_rows: list[int] = field(default_factory=list)
-
-
-def _load_lookups(
-    session: Session, client_id: uuid.UUID
-) -> tuple[drafts.Lookups, dict, dict, dict]:
-    engagements = list(
-        session.execute(
-            sa.select(Engagement, Organisation.code)
-            .join(Organisation, Organisation.id == Engagement.provider_id)
-            .where(Engagement.client_id == client_id, Engagement.status == "active")
-        ).all()
-    )
-    by_provider = {code.upper(): e for e, code in engagements}
-    suppliers = list(session.scalars(sa.select(Supplier).where(Supplier.tenant_id == client_id)))
-    by_code = {s.code.upper(): s for s in suppliers}
-    revisions: dict[uuid.UUID, tuple[Document, DocumentRevision]] = {}
-    by_number: dict[str, dict[int, uuid.UUID]] = {}
-    for doc, rev in session.execute(documents.client_revisions(client_id)):
-        revisions[rev.id] = (doc, rev)
-        by_number.setdefault(doc.number.upper(), {})[rev.revision_no] = rev.id
-    references = set(
-        session.scalars(
-            sa.select(Requirement.client_reference).where(Requirement.tenant_id == client_id)
-        )
-    )
-    lookups = drafts.Lookups(
-        engagements={e.id: e for e, _c in engagements},
-        suppliers={s.id: s for s in suppliers},
-        revisions=revisions,
-        references=references,
-    )
-    return lookups, by_provider, by_code, by_number
-
-
-def check_table(
-    session: Session,
-    client_id: uuid.UUID,
-    table: Table,
-    progress: Progress | None = None,
-) -> tuple[list[_Group], list[drafts._Checked], drafts.Lookups, list[RowError]]:
-    """Every problem in the file, or the checked requirements ready to write."""
-    errors: list[RowError] = []
-    lookups, by_provider, by_code, by_number = _load_lookups(session, client_id)
-    groups: dict[str, _Group] = {}
-    total = len(table.rows)
-    for index, (row, values) in enumerate(table.rows, start=1):
-        if progress and index % PROGRESS_EVERY == 0:
-            progress(index, total * 2, "Checking the file")
-        reference = _text(values.get("client_reference"))
-        if reference is None:
-            errors.append(RowError(row, "client_reference", "Enter the requirement's reference."))
-            continue
-        group = groups.get(reference)
-        if group is None:
-            group = groups[reference] = _Group(reference, row)
-        for name in HEADER_COLUMNS:
-            if name == "client_reference" or name not in values:
-                continue
-            value = _text(values.get(name))
-            if value is None:
-                continue
-            if name in group.header and group.header[name] != value:
-                errors.append(
-                    RowError(
-                        row,
-                        name,
-                        f"Differs from row {group.header_rows[name]} of {reference}"
-                        f" ({group.header[name]!r}); header columns must agree on every row"
-                        " of a requirement, or be left blank after the first.",
-                    )
-                )
-                continue
-            group.header.setdefault(name, value)
-            group.header_rows.setdefault(name, row)
-        line, line_errors = _parse_line(row, values, by_number)
-        errors.extend(line_errors)
-        group.lines.append(line)
-        group.line_rows.append(row)
-
-    checked: list[drafts._Checked] = []
-    ordered = list(groups.values())
-    for group in ordered:
-        data, header_errors = _header_data(group, by_provider, by_code)
-        errors.extend(header_errors)
-        if header_errors:
-            continue
-        try:
-            result = drafts._check_draft(session, client_id, data, None, lookups=lookups)
-        except ValidationFailed as exc:
-            errors.extend(_locate(group, exc.errors))
-            continue
-        lookups.references.add(group.reference)
-        checked.append(result)
-    # A cell can be wrong for two reasons found in two passes; say it once.
-    seen: set[tuple] = set()
-    unique = []
-    for error in errors:
-        if (error.row, error.column) not in seen:
-            seen.add((error.row, error.column))
-            unique.append(error)
-    order = list(COLUMNS)
-    unique.sort(key=lambda e: (e.row or 0, order.index(e.column) if e.column in order else 99))
-    return ordered, checked, lookups, unique
-
-
-def _parse_line(
-    row: int, values: dict[str, Any], by_number: dict[str, dict[int, uuid.UUID]]
-) -> tuple[dict[str, Any], list[RowError]]:
-    errors = []
-    line: dict[str, Any] = {
-        "item_code": _text(values.get("item_code")),
-        "description": _text(values.get("description")),
-        "unit": _text(values.get("unit")),
-        "spec_revision_ids": [],
-    }
-    if not line["description"]:
-        errors.append(RowError(row, "description", "Describe the item."))
-    if line["item_code"] and len(line["item_code"]) > 64:
-        errors.append(RowError(row, "item_code", "At most 64 characters."))
-    if line["description"] and len(line["description"]) > 500:
-        errors.append(RowError(row, "description", "At most 500 characters."))
-    if line["unit"] and len(line["unit"]) > 16:
-        errors.append(RowError(row, "unit", "At most 16 characters."))
-    for name in ("quantity", "unit_price"):
-        try:
-            line[name] = _decimal(values.get(name))
-        except ValueError:
-            errors.append(RowError(row, name, f"Enter a number, not {values.get(name)!r}."))
-            line[name] = None
-    try:
-        line["need_by"] = _date(values.get("need_by"))
-    except ValueError:
-        errors.append(
-            RowError(row, "need_by", f"Enter a date as YYYY-MM-DD, not {values.get('need_by')!r}.")
-        )
-        line["need_by"] = None
-    try:
-        line["spec_required"] = _bool(values.get("spec_required"))
-    except ValueError:
-        errors.append(RowError(row, "spec_required", "Enter yes or no."))
-        line["spec_required"] = False
-    for ref in (_text(values.get("specifications")) or "").replace(",", ";").split(";"):
-        ref = ref.strip()
-        if not ref:
-            continue
-        number, _, rev = ref.partition("@")
-        revisions = by_number.get(number.strip().upper())
-        if not revisions:
-            errors.append(RowError(row, "specifications", f"No document {number.strip()} found."))
-            continue
-        if rev.strip():
-            try:
-                wanted = int(rev.strip())
-            except ValueError:
-                errors.append(RowError(row, "specifications", f"{ref}: revision must be a number."))
-                continue
-            if wanted not in revisions:
-                errors.append(
-                    RowError(row, "specifications", f"{number.strip()} has no revision {wanted}.")
-                )
-                continue
-            line["spec_revision_ids"].append(revisions[wanted])
-        else:
-            line["spec_revision_ids"].append(revisions[max(revisions)])
-    return line, errors
-
-
-def _header_data(
-    group: _Group, by_provider: dict, by_code: dict
-) -> tuple[dict[str, Any], list[RowError]]:
-    errors = []
-    header = group.header
-    data: dict[str, Any] = {"client_reference": group.reference, "lines": group.lines}
-
-    def where(name: str) -> int:
-        return group.header_rows.get(name, group.first_row)
-
-    for name in (
-        "title",
-        "payment_terms",
-        "quote_reference",
-        "ship_to",
-        "sourcing_notes",
-        "assumptions",
-    ):
-        data[name] = header.get(name)
-    limits = {"client_reference": 64, "title": 200, "payment_terms": 100, "quote_reference": 100}
-    for name, limit in limits.items():
-        if data.get(name) and len(data[name]) > limit:
-            errors.append(RowError(where(name), name, f"At most {limit} characters."))
-    provider = header.get("provider")
-    if provider is None:
-        errors.append(RowError(where("provider"), "provider", "Enter the provider's code."))
-    elif provider.upper() not in by_provider:
-        errors.append(
-            RowError(
-                where("provider"),
-                "provider",
-                f"No active engagement with a provider coded {provider}.",
-            )
-        )
-    else:
-        data["engagement_id"] = by_provider[provider.upper()].id
-    code = header.get("supplier_code")
-    data["supplier_id"] = None
-    if code is not None:
-        supplier = by_code.get(code.upper())
-        if supplier is None:
-            errors.append(
-                RowError(where("supplier_code"), "supplier_code", f"No supplier coded {code}.")
-            )
-        else:
-            data["supplier_id"] = supplier.id
-    data["currency"] = header.get("currency")
-    incoterms = header.get("incoterms")
-    if incoterms is not None and incoterms.upper() not in INCOTERMS:
-        errors.append(
-            RowError(
-                where("incoterms"), "incoterms", "Use an Incoterms 2020 code, like FCA or DAP."
-            )
-        )
-    data["incoterms"] = incoterms.upper() if incoterms else None
-    priority = (header.get("priority") or "normal").lower()
-    if priority not in PRIORITIES:
-        errors.append(
-            RowError(where("priority"), "priority", f"Use one of {', '.join(PRIORITIES)}.")
-        )
-    data["priority"] = priority
-    try:
-        data["quote_valid_until"] = _date(header.get("quote_valid_until"))
-    except ValueError:
-        errors.append(
-            RowError(where("quote_valid_until"), "quote_valid_until", "Enter a date as YYYY-MM-DD.")
-        )
-    return data, errors
-
-
-def _locate(group: _Group, errors: dict[str, str]) -> list[RowError]:
-    """A service error's field path -> the row and column it came from."""
-    out = []
-    for path, message in errors.items():
-        if path.startswith("lines["):
-            number, _, rest = path[len("lines[") :].partition("]")
-            index = int(number) - 1
-            row = group.line_rows[index] if 0 <= index < len(group.line_rows) else group.first_row
-            name = rest.lstrip(".") or None
-            out.append(RowError(row, FIELD_COLUMNS.get(name, name), message))
-        else:
-            name = FIELD_COLUMNS.get(path, path)
-            out.append(RowError(group.header_rows.get(name, group.first_row), name, message))
-    return out
-
-
 # --- writing it -------------------------------------------------------------------------
 
 
@@ -390,11 +73,16 @@ def import_table(
     table: Table,
     *,
     submit: bool = False,
+    accept_warnings: bool = False,
     progress: Progress | None = None,
     task_id: uuid.UUID | None = None,
 ) -> ImportResult:
-    """Check the whole table, then write it; on any problem nothing is written."""
-    _groups, checked, _lookups, errors = check_table(session, client_id, table, progress)
+    """Check the whole table, then write it; on any problem nothing is written.
+    With ``submit`` every requirement must pass the readiness check as at any
+    handoff (warnings confirmed by ``accept_warnings``)."""
+    _groups, checked, _lookups, errors = check_table(
+        session, client_id, table, progress, submit=submit, accept_warnings=accept_warnings
+    )
     if errors:
         raise ImportRejected(errors)
     total = len(table.rows)
@@ -421,7 +109,15 @@ def import_table(
         result.lines += len(item.lines)
         if submit:
             # No email per requirement: one summary per provider follows.
-            handoff.submit(session, client_id, user_id, req.id, notify=False, req=req)
+            handoff.submit(
+                session,
+                client_id,
+                user_id,
+                req.id,
+                accept_warnings=accept_warnings,
+                notify=False,
+                req=req,
+            )
             result.submitted += 1
             first_by_provider.setdefault(req.provider_id, req)
             count_by_provider[req.provider_id] = count_by_provider.get(req.provider_id, 0) + 1
@@ -467,6 +163,7 @@ def start(
     content: bytes,
     *,
     submit: bool,
+    accept_warnings: bool = False,
     inline_rows: int | None = None,
 ) -> ImportResult | BackgroundTask:
     """Import a file now, or, when it has more than ``inline_rows`` lines, start a
@@ -475,9 +172,18 @@ def start(
     limit = DEFAULT_INLINE_ROWS if inline_rows is None else inline_rows
     if len(table.rows) > limit:
         return start_background(
-            session, client_id, user_id, filename, content, submit=submit, rows=len(table.rows)
+            session,
+            client_id,
+            user_id,
+            filename,
+            content,
+            submit=submit,
+            accept_warnings=accept_warnings,
+            rows=len(table.rows),
         )
-    return import_table(session, client_id, user_id, table, submit=submit)
+    return import_table(
+        session, client_id, user_id, table, submit=submit, accept_warnings=accept_warnings
+    )
 
 
 def start_background(
@@ -489,6 +195,7 @@ def start_background(
     *,
     submit: bool,
     rows: int,
+    accept_warnings: bool = False,
 ) -> BackgroundTask:
     """Keep the upload and start the ``requirements.import`` task on it."""
     upload = RequirementImport(
@@ -504,7 +211,7 @@ def start_background(
         kind=TASK_KIND,
         label=f"Import of {filename[:150]}",
         job="requirements.import",
-        payload={"import_id": str(upload.id)},
+        payload={"import_id": str(upload.id), "accept_warnings": accept_warnings},
         tenant_id=client_id,
         created_by_id=user_id,
         # Checking the rows is the first half of the bar, writing them the second.
@@ -553,6 +260,7 @@ def run_import_job(session: Session, payload: dict, progress: tasks.AtomicProgre
                 user_id,
                 table,
                 submit=upload.submit,
+                accept_warnings=bool(payload.get("accept_warnings")),
                 progress=progress.report,
                 task_id=task.id,
             )

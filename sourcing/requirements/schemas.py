@@ -69,7 +69,9 @@ class InputSchema(Schema):
         return cleaned
 
     def handle_error(self, error, data, *, many, **kwargs):
-        raise ValidationFailed(flatten_errors(error.messages))
+        failed = ValidationFailed(flatten_errors(error.messages))
+        failed.valid_data = error.valid_data  # what did parse, for DraftInputSchema
+        raise failed
 
 
 class NestedInputSchema(InputSchema):
@@ -97,7 +99,28 @@ class LineInputSchema(NestedInputSchema):
     )
 
 
+# Where DraftInputSchema puts the cells it could not parse (see there).
+TYPE_ERRORS = "_type_errors"
+
+
 class DraftInputSchema(InputSchema):
+    """A draft's fields. A cell that does not parse (``12,50`` where a number
+    goes) does not stop the load: the rest is loaded and the cell's error
+    travels under ``TYPE_ERRORS``, so the draft service reports it together
+    with every other problem (a duplicate reference, a missing title) at once,
+    for the form and the API alike.
+    """
+
+    def load(self, data, *args, **kwargs):
+        try:
+            return super().load(data, *args, **kwargs)
+        except ValidationFailed as exc:
+            valid = getattr(exc, "valid_data", None)
+            valid = dict(valid) if isinstance(valid, dict) else {}
+            if "lines" in valid:
+                valid["lines"] = [line for line in valid["lines"] or [] if isinstance(line, dict)]
+            return valid | {TYPE_ERRORS: exc.errors}
+
     client_reference = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=64)
     )
@@ -141,6 +164,15 @@ class DraftPatchSchema(DraftInputSchema):
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
+
+
+class SubmitInputSchema(InputSchema):
+    accept_warnings = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Hand off despite readiness warnings (hard failures always refuse)"
+        },
+    )
 
 
 class ReturnReasonSchema(NestedInputSchema):

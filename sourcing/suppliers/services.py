@@ -25,6 +25,7 @@ from baton.platform.db import utc_today, utcnow
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.inputs import check_page, clean_text
 from baton.platform.search import LIKE_ESCAPE, contains, escape_like
+from baton.sourcing.suppliers.countries import country_problem
 from baton.sourcing.suppliers.currencies import currency_problem
 from baton.sourcing.suppliers.models import INCOTERMS, QUALIFICATION_STATUSES, Supplier
 
@@ -170,8 +171,8 @@ def _clean_one(name: str, raw: Any) -> Any:
         return value
     if name == "country":
         value = (_text(raw) or "").upper() or None
-        if value and not re.fullmatch(r"[A-Z]{2}", value):
-            raise ValueError("Country is a two-letter ISO 3166 code such as DE, US or GB.")
+        if problem := country_problem(value):
+            raise ValueError(problem)
         return value
     if name == "incoterms":
         value = (_text(raw) or "").upper() or None

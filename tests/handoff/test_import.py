@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from baton.platform.tasks import AtomicProgress, BackgroundTask
-from baton.sourcing.requirements import imports
+from baton.sourcing.requirements import import_check, imports
 from baton.sourcing.requirements.models import Requirement, RequirementImport
 from tests.support import requirements as h
 from tests.support.world import login
@@ -329,6 +329,7 @@ def test_progress_is_visible_while_the_import_is_still_running(pg_app, pg_world,
     h.make_supplier(app, world, code="BOLT")
     rows = [header_row(f"P-{n:02d}", "BOLT") | line_row(f"P-{n:02d}", 1) for n in range(10)]
     monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(import_check, "PROGRESS_EVERY", 2)
     seen: list[tuple[int, int, str, int]] = []
     original = AtomicProgress.report
 

@@ -78,8 +78,10 @@ def test_the_page_lists_the_queue_and_links_each_review(app, world):
 
 def test_filters_by_client_status_buyer_priority_readiness_and_need_by(app, world):
     a1 = submitted_for(app, world, "acme", "A-1", priority="urgent")
-    a2 = submitted_for(app, world, "acme", "A-2", ship_to=None)
+    a2 = submitted_for(app, world, "acme", "A-2")
     g1 = submitted_for(app, world, "globex", "G-1")
+    # Handed off ready (nothing else can be); since then the flag says it is not.
+    set_fields(app, a2, ready=False)
     with h.as_provider(app, world) as (session, uid):
         review.claim(session, world.orgs["north"], uid, g1)
         review.open_review(session, world.orgs["north"], uid, a1)

@@ -264,9 +264,10 @@ def test_ready_exactly_when_no_rule_is_broken(req, today):
 @given(req=requirements())
 @example(req=good())
 @example(req=good(lines=(good_line(spec_required=True, spec_count=1), good_line(2))))
-def test_no_requirement_with_a_hard_failure_is_ever_accepted(sqlite_app, req):
-    """Through the real services: make the packet, submit it, try to accept it.
-    Accepted if and only if the check finds no hard failure."""
+def test_no_requirement_with_a_hard_failure_is_ever_handed_off(sqlite_app, req):
+    """Through the real services: make the packet, hand it off (warnings
+    confirmed), accept it. Handed off and accepted if and only if the check
+    finds no hard failure."""
     from baton.platform.errors import ValidationFailed
     from tests.support import requirements as h
     from tests.support.world import make_world
@@ -309,13 +310,7 @@ def test_no_requirement_with_a_hard_failure_is_ever_accepted(sqlite_app, req):
         ship_to=req.ship_to,
         lines=lines,
     )
-    try:
-        rid = h.create_draft(app, world, data)
-        h.submit(app, world, rid)
-    except ValidationFailed:
-        # Refused before it ever reached the provider: a packet without lines.
-        assert not lines
-        return
+    rid = h.create_draft(app, world, data)
     expected_ready = check(
         RequirementFacts(
             currency=h.load(app, rid).currency,
@@ -346,11 +341,15 @@ def test_no_requirement_with_a_hard_failure_is_ever_accepted(sqlite_app, req):
         today,
     ).ready
     try:
-        with h.as_provider(app, world) as (session, user_id):
-            review.accept(session, world.orgs["north"], user_id, rid)
-        accepted = True
+        h.submit(app, world, rid, accept_warnings=True)
+        handed_off = True
     except ValidationFailed:
-        accepted = False
-    status = h.load(app, rid).status
-    assert accepted == expected_ready
-    assert (status == "accepted") == expected_ready
+        handed_off = False
+    # Refused at the handoff itself: the provider never sees a failing packet.
+    assert handed_off == expected_ready
+    if not handed_off:
+        assert h.load(app, rid).status == "draft"
+        return
+    with h.as_provider(app, world) as (session, user_id):
+        review.accept(session, world.orgs["north"], user_id, rid)
+    assert h.load(app, rid).status == "accepted"

@@ -118,7 +118,7 @@ def test_type_errors_name_the_line_and_field_and_save_nothing(app, world, sourci
     response = sourcing.post("/client/requirements/new", data=form)
     assert response.status_code == 422
     assert 'data-field="lines[1].quantity"' in response.text
-    assert "Enter a number, like 12.50." in response.text
+    assert "Enter a number, like 1,234.50." in response.text
     assert "Enter a date as YYYY-MM-DD" in response.text
     assert h.count_requirements(app, world.orgs["acme"]) == 0
 

@@ -126,7 +126,10 @@ def test_a_provider_tool_reads_its_queue_and_decides(app, world):
     north = h.api_headers(app, world.orgs["north"], "buyer")
     draft = h.create_draft(app, world, h.good_data(world, h.make_supplier(app, world)))
     ready = h.submitted(app, world)
-    not_ready = h.submitted(app, world, quote_valid_until=h.today() - timedelta(days=1))
+    lapsing = h.make_supplier(app, world)
+    not_ready = h.submitted(app, world, supplier_id=lapsing)
+    # Handed off ready; the supplier's qualification ran out since.
+    h.supplier_changes(app, lapsing, qualified_until=h.today() - timedelta(days=1))
     page = client.get("/api/v1/queue?sort=sla", headers=north)
     assert page.status_code == 200
     ids = {item["id"] for item in page.json["items"]}
@@ -136,12 +139,12 @@ def test_a_provider_tool_reads_its_queue_and_decides(app, world):
 
     refused = client.post(f"/api/v1/queue/{not_ready}/accept", json={}, headers=north)
     assert refused.status_code == 422
-    assert "quote_valid_until" in refused.json["errors"]
+    assert "supplier_id" in refused.json["errors"]
     returned = client.post(
         f"/api/v1/queue/{not_ready}/return",
         json={
             "reasons": [
-                {"code": "price_not_valid", "field": "quote_valid_until", "comment": "Expired"}
+                {"code": "supplier_not_qualified", "field": "supplier_id", "comment": "Lapsed"}
             ]
         },
         headers=north,

@@ -72,11 +72,14 @@ def test_head_never_writes_even_with_a_form_body(app, world):
 
 
 def test_accept_is_refused_while_hard_failures_remain(app, world, buyer):
-    rid = h.submitted(app, world, ship_to=None)
+    supplier = h.make_supplier(app, world, name="Ferro Fasteners")
+    rid = h.submitted(app, world, supplier_id=supplier)
+    # Handed off ready; the supplier was suspended since (a nonconformity).
+    h.supplier_changes(app, supplier, qualification_status="suspended")
     page = buyer.get(f"/provider/requirements/{rid}")
     assert 'data-testid="accept-blocked"' in page.text
     # The return form comes filled in from the findings.
-    assert "Enter where the goods are to be delivered." in page.text
+    assert "Ferro Fasteners is suspended, so no order can be placed" in page.text
     response = buyer.post(f"/provider/requirements/{rid}/accept")
     assert response.status_code == 422
     assert "cannot be accepted while it has hard failures" in response.text

@@ -204,9 +204,18 @@ def create_draft(app: Flask, world: World, data: dict[str, Any], org: str = "acm
         return req.id
 
 
-def submit(app: Flask, world: World, requirement_id: uuid.UUID, org: str = "acme") -> None:
+def submit(
+    app: Flask,
+    world: World,
+    requirement_id: uuid.UUID,
+    org: str = "acme",
+    *,
+    accept_warnings: bool = False,
+) -> None:
     with as_client(app, world, org) as (session, user_id):
-        services.submit(session, world.orgs[org], user_id, requirement_id)
+        services.submit(
+            session, world.orgs[org], user_id, requirement_id, accept_warnings=accept_warnings
+        )
 
 
 def submitted(app: Flask, world: World, supplier_id=None, **overrides: Any) -> uuid.UUID:
@@ -216,6 +225,14 @@ def submitted(app: Flask, world: World, supplier_id=None, **overrides: Any) -> u
     rid = create_draft(app, world, good_data(world, supplier_id, **overrides))
     submit(app, world, rid)
     return rid
+
+
+def supplier_changes(app: Flask, supplier_id: uuid.UUID, **values: Any) -> None:
+    """Something happens to a supplier after a handoff (a suspension, a lapse)."""
+    with service_session(app) as session:
+        supplier = session.get(Supplier, supplier_id)
+        for name, value in values.items():
+            setattr(supplier, name, value)
 
 
 def load(app: Flask, requirement_id: uuid.UUID) -> Requirement:

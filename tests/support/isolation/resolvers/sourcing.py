@@ -75,6 +75,9 @@ def _requirement(v: Victim) -> uuid.UUID:
         "engagement_id": uuid.UUID(v.id("engagement_id")),
         "supplier_id": uuid.UUID(v.id("supplier_id")),
         "currency": "EUR",
+        # Ready to hand off: a packet with hard failures is never submitted.
+        "quote_reference": f"Q-{v.tag}",
+        "quote_valid_until": date.today() + timedelta(days=60),
         "ship_to": f"Dock {v.tag}",
         "sourcing_notes": f"Sourcing note {v.tag}",
         "priority": "normal",
