@@ -1,0 +1,103 @@
+"""The supplier's signed link: one order, one revision, until withdrawn."""
+
+from __future__ import annotations
+
+from baton.procurement.orders import links
+from tests.support import orders as o
+from tests.support import requirements as h
+from tests.support.world import login
+
+
+def _link(app, po_id) -> str:
+    with h.service_session(app) as session, app.test_request_context():
+        return links.token_for(session.get(links.PurchaseOrder, po_id))
+
+
+def _ack_form(outcome="accepted", **extra):
+    return {"lines-1-outcome": outcome, **extra}
+
+
+def test_the_supplier_acknowledges_with_a_changed_date_and_a_second_submit_changes_nothing(
+    app, world
+):
+    po_id = o.released(app, world)
+    token = _link(app, po_id)
+    supplier = app.test_client()
+    page = supplier.get(f"/supplier/orders/{token}")
+    assert page.status_code == 200 and o.load(app, po_id).number in page.text
+    later = (h.today().replace(day=1)).isoformat()
+    sent = supplier.post(
+        f"/supplier/orders/{token}", data=_ack_form("changed", **{"lines-1-promised_date": later})
+    )
+    assert sent.status_code == 302
+    po = o.load(app, po_id)
+    assert po.status == "acknowledged"
+    again = supplier.post(
+        f"/supplier/orders/{token}",
+        data=_ack_form("rejected", **{"lines-1-note": "no"}),
+        follow_redirects=True,
+    )
+    assert "already acknowledged" in again.text
+    # The buyer takes the supplier's date onto the line.
+    buyer = app.test_client()
+    login(buyer, world.email("north_buyer"))
+    assert buyer.post(f"/provider/orders/{po_id}/accept-changes").status_code == 302
+    assert o.load(app, po_id).lines[0].promised_date.isoformat() == later
+
+
+def test_the_acknowledgement_is_audited_with_the_link_as_actor(app, world):
+    import sqlalchemy as sa
+
+    from baton.platform.audit import AuditEvent
+
+    po_id = o.released(app, world)
+    app.test_client().post(f"/supplier/orders/{_link(app, po_id)}", data=_ack_form())
+    with h.service_session(app) as session:
+        event = session.scalar(
+            sa.select(AuditEvent).where(
+                AuditEvent.entity_id == str(po_id),
+                AuditEvent.action == "purchase_order.acknowledge",
+            )
+        )
+    assert event.actor_kind == "supplier_link"
+
+
+def test_a_withdrawn_link_shows_a_clear_page_and_nothing_else(app, world):
+    po_id = o.released(app, world)
+    token = _link(app, po_id)
+    buyer = app.test_client()
+    login(buyer, world.email("north_buyer"))
+    assert buyer.post(f"/provider/orders/{po_id}/revoke-link").status_code == 302
+    page = app.test_client().get(f"/supplier/orders/{token}")
+    assert page.status_code == 404
+    assert "withdrew this link" in page.text
+    assert "BR-100" not in page.text
+    assert app.test_client().post(f"/supplier/orders/{token}", data=_ack_form()).status_code == 404
+    assert o.load(app, po_id).status == "released"
+
+
+def test_a_link_cannot_be_pointed_at_another_order(app, world):
+    from tests.support.isolation.links import _tampered
+
+    mine = o.released(app, world)
+    other = o.load(app, o.released(app, world))
+    token = _link(app, mine)
+    payload = {
+        "po": str(other.id),
+        "t": str(other.tenant_id),
+        "p": str(other.provider_id),
+        "r": 0,
+        "n": other.link_nonce,
+    }
+    forged = _tampered(token, payload)
+    assert app.test_client().get(f"/supplier/orders/{forged}").status_code == 404
+    page = app.test_client().get(f"/supplier/orders/{token}")
+    assert page.status_code == 200 and other.number not in page.text
+
+
+def test_a_draft_or_unreleased_order_is_never_shown_through_a_link(app, world):
+    po_id = o.draft(app, world)
+    with h.service_session(app) as session:
+        po = session.get(links.PurchaseOrder, po_id)
+        po.link_nonce = "made-up"
+    assert app.test_client().get(f"/supplier/orders/{_link(app, po_id)}").status_code == 404
