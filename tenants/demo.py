@@ -35,15 +35,20 @@ PEOPLE = [
 # What each login finds waiting, printed after the logins (the README tour says more).
 TRY = {
     "admin@northwind.example": "Home: due today / overdue / open per client; the Audit log shows both clients' handoffs",
-    "buyer1@northwind.example": "ACME-REQ-1044 is yours and overdue: open it from Home and accept it; claim the new ACME-REQ-1042",
+    "buyer1@northwind.example": "ACME-REQ-1044 is yours and overdue: accept it; then Orders: submit ACME-000003 (price exception), chase the unacknowledged ACME-000004",
     "buyer2@northwind.example": "claim GLBX-REQ-2001 from the unclaimed arrivals on Home; ACME-REQ-1043 waits on Acme",
-    "admin@acme.example": "Home lists Nordic Cable (lapsed) and Brightline (expiring): renew Nordic under Suppliers",
+    "admin@acme.example": "renew Nordic Cable under Suppliers; give the servo-motor order its second approval; Orders > Approval policy",
     "sourcing@acme.example": "fix the returned requirement ACME-REQ-1043 (reasons on Home) and hand it off again; finish draft ACME-REQ-1045",
-    "approver@acme.example": "read ACME-REQ-1041: snapshots v1 and v2, the return and the acceptance (read-only)",
+    "approver@acme.example": "Approvals: two orders wait for you; one still needs Alice after you (two approvers above 20,000 EUR)",
     "admin@globex.example": "Globex sees none of Acme's suppliers, documents or requirements",
     "sourcing@globex.example": "GLBX-REQ-2001 is with Northwind; attach SPEC-TB36 to a new requirement",
     "approver@globex.example": "read-only: the handed-off GLBX-REQ-2001 and its snapshot",
 }
+
+# A platform operator: no organisation; reads every demo email in the mail viewer,
+# including the suppliers' order emails with their links.
+OPERATOR = ("operator@baton.example", "Olga Operator")
+TRY_OPERATOR = "/dev/mail shows every email, the suppliers' order links among them"
 
 CREATED = "created"
 ADDED = "added"
@@ -71,6 +76,9 @@ def seed_organisations() -> bool:
         for org_name, email, person, role in PEOPLE:
             user = services.create_user(session, email=email, name=person, password=DEMO_PASSWORD)
             services.add_member(session, orgs[org_name], user, role)
+        services.create_user(
+            session, email=OPERATOR[0], name=OPERATOR[1], password=DEMO_PASSWORD, operator=True
+        )
         provider = orgs[PROVIDER]
         for client in ("Acme Robotics", "Globex Energy"):
             services.create_engagement(session, client=orgs[client], provider=provider)
@@ -100,8 +108,10 @@ def print_logins() -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
     for org_name, email, _person, role in PEOPLE:
         click.echo(f"  {email:<28} {role:<9} {org_name}")
+    click.echo(f"  {OPERATOR[0]:<28} {'operator':<9} the platform")
     click.echo("")
     click.echo("What to try:")
     for _org_name, email, _person, _role in PEOPLE:
         click.echo(f"  {email} — {TRY[email]}")
+    click.echo(f"  {OPERATOR[0]} — {TRY_OPERATOR}")
     click.echo("")
