@@ -12,7 +12,10 @@ AREA = Area(
         "baton.provider_console.orders.views:bp",
         "baton.provider_console.supplier.views:bp",
     ),
-    api_blueprints=("baton.provider_console.queue.api:blp",),
+    api_blueprints=(
+        "baton.provider_console.queue.api:blp",
+        "baton.provider_console.orders.api:blp",
+    ),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),
         NavEntry("provider", "Queue", "provider_queue.index", 20),

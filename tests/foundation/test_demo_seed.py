@@ -126,7 +126,8 @@ def test_a_fresh_instance_gets_the_whole_story(fresh_app):
                 assert hashlib.sha256(stored).hexdigest() == rev.sha256
 
             reqs = by_reference(session, acme)
-            assert {ref: r.status for ref, r in reqs.items()} == {
+            handoffs = {ref: r.status for ref, r in reqs.items() if ref < "ACME-REQ-1050"}
+            assert handoffs == {
                 "ACME-REQ-1041": "accepted",
                 "ACME-REQ-1042": "submitted",
                 "ACME-REQ-1043": "returned",
@@ -162,6 +163,28 @@ def test_a_fresh_instance_gets_the_whole_story(fresh_app):
             assert {ref: r.status for ref, r in by_reference(session, globex).items()} == {
                 "GLBX-REQ-2001": "submitted"
             }
+            # Purchase orders in every state a buyer meets, numbered per client.
+            from baton.procurement.orders.models import PurchaseOrder
+
+            orders = {
+                po.number: po
+                for po in session.scalars(
+                    sa.select(PurchaseOrder).where(PurchaseOrder.tenant_id == acme)
+                )
+            }
+            assert {n: po.status for n, po in orders.items()} == {
+                "ACME-000001": "pending_approval",
+                "ACME-000002": "pending_approval",
+                "ACME-000003": "draft",
+                "ACME-000004": "released",
+                "ACME-000005": "acknowledged",
+                "ACME-000006": "partially_received",
+                "ACME-000007": "received",
+                "ACME-000008": "closed",
+            }
+            assert orders["ACME-000002"].required_approvals == 2
+            assert reqs["ACME-REQ-1057"].status == "closed"
+            assert reqs["ACME-REQ-1053"].status == "ordered"
         finally:
             session.close()
 
@@ -184,7 +207,8 @@ def test_seeding_again_changes_nothing(fresh_app):
     assert row_counts(fresh_app) == counts
     assert files_under(instance / "documents") == files
     assert files_under(instance / "mail") == mails
-    assert counts["requirements"] == 6 and counts["suppliers"] == 6
+    assert counts["requirements"] == 14 and counts["suppliers"] == 6
+    assert counts["purchase_orders"] == 8
 
 
 def test_an_older_seed_gets_the_handoff_data_once(fresh_app):
