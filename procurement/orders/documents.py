@@ -8,6 +8,14 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from baton.procurement.orders.models import PurchaseOrder
+from baton.procurement.orders.pdf import (
+    PdfDelivery,
+    PdfLine,
+    PdfParty,
+    PdfSpec,
+    PurchaseOrderPdf,
+    render_purchase_order,
+)
 from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Organisation, User
 
@@ -15,15 +23,9 @@ from baton.tenants.models import Organisation, User
 DEFAULT_LOCALE = "en_GB"
 
 
-def pdf_facts(session: Session, po: PurchaseOrder, locale: str = DEFAULT_LOCALE):
-    from baton.procurement.orders.pdf import (
-        PdfDelivery,
-        PdfLine,
-        PdfParty,
-        PdfSpec,
-        PurchaseOrderPdf,
-    )
-
+def pdf_facts(
+    session: Session, po: PurchaseOrder, locale: str = DEFAULT_LOCALE
+) -> PurchaseOrderPdf:
     client = session.get(Organisation, po.tenant_id)
     provider = session.get(Organisation, po.provider_id)
     supplier = session.get(Supplier, po.supplier_id)
@@ -73,6 +75,4 @@ def pdf_facts(session: Session, po: PurchaseOrder, locale: str = DEFAULT_LOCALE)
 
 
 def pdf_for(session: Session, po: PurchaseOrder) -> bytes:
-    from baton.procurement.orders.pdf import render_purchase_order
-
     return render_purchase_order(pdf_facts(session, po))
