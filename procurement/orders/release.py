@@ -36,6 +36,7 @@ from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Organisation, User
 
 SEND_PO = "procurement.send_po"
+MAIL_PO = "procurement.mail_po"
 SEND_CANCELLATION = "procurement.send_cancellation"
 PDF_LIMIT = 20 * 1024 * 1024
 
@@ -166,13 +167,31 @@ def _mail_context(session: Session, po: PurchaseOrder) -> tuple[Supplier, dict, 
 @job(
     SEND_PO,
     queue="high",
-    label="Send purchase order to supplier",
+    label="Prepare purchase order PDF",
     entity=lambda p: ("purchase_order", p["po_id"]),
 )
 def send_po(session: Session, payload: dict) -> None:
+    """Render and store the PDF, then hand the email to its own job: the mail
+    ledger writes on a connection of its own, which must not wait for this
+    transaction's writes (SQLite has one writer), and a retried email must
+    not render again."""
     po = _load(session, payload)
     if po is None or po.revision != payload["revision"] or po.status == "cancelled":
         return  # superseded or cancelled since: the newer message says so
+    stored_pdf(session, po)
+    emit(session, MAIL_PO, {"po_id": str(po.id), "revision": po.revision}, about=po)
+
+
+@job(
+    MAIL_PO,
+    queue="high",
+    label="Email purchase order to supplier",
+    entity=lambda p: ("purchase_order", p["po_id"]),
+)
+def mail_po(session: Session, payload: dict) -> None:
+    po = _load(session, payload)
+    if po is None or po.revision != payload["revision"] or po.status == "cancelled":
+        return
     revision = stored_pdf(session, po)
     supplier, context, reply_to = _mail_context(session, po)
     subject = f"Purchase order {po.number}" + (f" revision {po.revision}" if po.revision else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from baton.platform.auth import identity, require
 from baton.platform.errors import ServiceError, ValidationFailed
@@ -23,7 +23,7 @@ from baton.procurement.orders import (
 )
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
-from baton.sourcing.documents.downloads import revision_response
+from baton.provider_console.orders.downloads import pdf_response
 
 bp = Blueprint("provider_orders", __name__, url_prefix="/provider/orders")
 
@@ -247,8 +247,4 @@ def revoke_link(po_id: uuid.UUID):
 @bp.get("/<uuid:po_id>/pdf")
 @require(kind="provider")
 def pdf(po_id: uuid.UUID):
-    po = queries.get_for_provider(dbs(), _provider_id(), po_id)
-    revision = overview.detail_pdf(dbs(), po)
-    if revision is None:
-        abort(404)
-    return revision_response(revision)
+    return pdf_response(dbs(), queries.get_for_provider(dbs(), _provider_id(), po_id))

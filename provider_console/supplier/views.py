@@ -8,18 +8,15 @@ the actor.
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.request_context import acting_as
 from baton.platform.web import dbs, refuse
 from baton.procurement.orders import acknowledgements, links, overview
-from baton.procurement.orders.documents import pdf_for
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
-from baton.sourcing.documents.downloads import revision_response
+from baton.provider_console.orders.downloads import pdf_response
 
 bp = Blueprint("supplier_orders", __name__, url_prefix="/supplier/orders")
 
@@ -83,14 +80,4 @@ def pdf(token: str):
         opened = links.open_link(dbs(), token)
     except links.LinkRefused as exc:
         return _refused_page(exc)
-    revision = overview.detail_pdf(dbs(), opened.po)
-    if revision is not None:
-        return revision_response(revision)
-    # Released moments ago and the stored copy is still being made: the same
-    # document, rendered for this download only.
-    return send_file(
-        io.BytesIO(pdf_for(dbs(), opened.po)),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{opened.po.number}-rev{opened.po.revision}.pdf",
-    )
+    return pdf_response(dbs(), opened.po)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from baton.procurement.orders import links
 from tests.support import orders as o
 from tests.support import requirements as h
@@ -101,3 +103,27 @@ def test_a_draft_or_unreleased_order_is_never_shown_through_a_link(app, world):
         po = session.get(links.PurchaseOrder, po_id)
         po.link_nonce = "made-up"
     assert app.test_client().get(f"/supplier/orders/{_link(app, po_id)}").status_code == 404
+
+
+def test_release_emails_the_supplier_the_pdf_and_a_link_that_opens_the_order(app, world):
+    po_id = o.released(app, world)
+    po = o.load(app, po_id)
+    supplier = h.load(app, po.lines[0].requirement_id).supplier_id
+    with h.service_session(app) as session:
+        address = session.get(links_supplier(), supplier).contact_email
+    [mail] = [m for m in h.mails_to(app, address) if po.number in m["Subject"]]
+    [pdf] = [p for p in mail.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_content().startswith(b"%PDF")
+    assert mail["Reply-To"] == world.email("north_buyer")
+    link = re.search(r"http\S*/supplier/orders/\S+", h.body_text(mail)).group(0)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    page = app.test_client().get(path)
+    assert page.status_code == 200 and po.number in page.text
+    download = app.test_client().get(path + "/pdf")
+    assert download.status_code in (200, 302)
+
+
+def links_supplier():
+    from baton.sourcing.suppliers.models import Supplier
+
+    return Supplier

@@ -32,8 +32,9 @@ from tests.support.isolation.routes import kind_of, methods_of, path_for, routes
 from tests.support.isolation.victim import Victim
 
 # A status the victim's own side may get from a write and still have reached
-# the row (the body or the row's state is checked after the lookup).
-REACHED = frozenset({400, 409, 422})
+# the row (the body, the row's state or its If-Match version is checked after
+# the lookup).
+REACHED = frozenset({400, 409, 412, 422, 428})
 
 
 def _is_login_redirect(response) -> bool:
