@@ -78,6 +78,15 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         field_choices=field_choices,
         field_label=snapshot.field_label,
         labels=states.REQUIREMENT.labels,
+        outdated=requirements.outdated_specs(
+            session,
+            req.tenant_id,
+            [
+                (line["line_no"], spec["revision_id"])
+                for line in snap.payload["lines"]
+                for spec in line["specs"]
+            ],
+        ),
         events=audit.events_for(session, req.tenant_id, "requirement", req.id),
         can_act=identity().can("requirement.review"),
         can_accept="accept" in actions,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from baton.platform import formatting
 from baton.sourcing.suppliers.models import Supplier
 
 ERROR = "error"
@@ -114,7 +115,7 @@ def _blank(value: str | None) -> bool:
 
 
 def _day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
+    return formatting.day(value)
 
 
 def check(req: RequirementFacts, today: date) -> Readiness:
