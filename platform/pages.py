@@ -106,6 +106,24 @@ def _amount(value, currency: str | None) -> str:
     return formatting.amount(value, currency, _reader()[1])
 
 
+def confirmed() -> bool:
+    """Did the person confirm this action (the browser's dialog or the confirmation page)?"""
+    return request.form.get("confirmed") == "yes"
+
+
+def confirmation(title: str, question: str, button: str, back: str):
+    """The page that asks before an action that cannot be taken back; it changes
+    nothing, and its button posts the same form again, confirmed."""
+    return render_template(
+        "confirm.html",
+        title=title,
+        question=question,
+        button=button,
+        action=request.path,
+        back=back,
+    )
+
+
 def init_pages(app: Flask) -> None:
     from baton.platform.workflow import MACHINES
 

@@ -20,6 +20,9 @@ from baton.platform.tenancy import SERVICE_CONTEXT, client_context
 from baton.tenants.models import ApiToken, Organisation
 from tests.support.world import PASSWORD, login
 
+# The confirmation a person gives (the dialog or the confirmation page).
+CONFIRMED = {"confirmed": "yes"}
+
 ROW = re.compile(
     r"<tr><td>(\d+)</td>.*?<code>(.*?)</code></td>\s*<td class=\"small\">(.*?)</td></tr>", re.S
 )
@@ -60,7 +63,10 @@ def test_directory_changes_are_audited_with_field_diffs(app, world):
         == 302
     )
     sourcing = world.memberships["acme_sourcing"]
-    assert admin.post(f"/organisation/members/{sourcing}/deactivate").status_code == 302
+    assert (
+        admin.post(f"/organisation/members/{sourcing}/deactivate", data=CONFIRMED).status_code
+        == 302
+    )
     created = admin.post("/organisation/api-tokens", data={"name": "ERP link", "role": "viewer"})
     assert created.status_code == 303
     with app.app_context():
@@ -71,7 +77,9 @@ def test_directory_changes_are_audited_with_field_diffs(app, world):
             )
         )
         session.close()
-    assert admin.post(f"/organisation/api-tokens/{token.id}/revoke").status_code == 302
+    assert (
+        admin.post(f"/organisation/api-tokens/{token.id}/revoke", data=CONFIRMED).status_code == 302
+    )
 
     # Engagements and new members come from the operator CLI.
     acme_slug, north_slug = _slug(app, world.orgs["acme"]), _slug(app, world.orgs["north"])
@@ -326,8 +334,12 @@ def test_a_change_that_changes_nothing_writes_no_event(app, world):
         admin.post(f"/organisation/members/{viewer}/role", data={"role": "viewer"}).status_code
         == 302
     )
-    assert admin.post(f"/organisation/members/{viewer}/deactivate").status_code == 302
-    assert admin.post(f"/organisation/members/{viewer}/deactivate").status_code == 302
+    assert (
+        admin.post(f"/organisation/members/{viewer}/deactivate", data=CONFIRMED).status_code == 302
+    )
+    assert (
+        admin.post(f"/organisation/members/{viewer}/deactivate", data=CONFIRMED).status_code == 302
+    )
     rows = audit_page(admin)
     assert [name for name, _ in rows[: len(rows) - before]] == ["membership.deactivated"]
 
