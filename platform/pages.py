@@ -124,11 +124,22 @@ def confirmation(title: str, question: str, button: str, back: str):
     )
 
 
+def _describe_events(events) -> list:
+    from baton.platform import audit_text
+    from baton.platform.web import dbs
+
+    tz, locale = _reader()
+    return audit_text.describe(dbs(), events, tz, locale)
+
+
 def init_pages(app: Flask) -> None:
     from baton.platform.workflow import MACHINES
 
     app.jinja_env.globals.update(
-        current_identity=identity, nav_items=nav_items, machine=MACHINES.__getitem__
+        current_identity=identity,
+        nav_items=nav_items,
+        machine=MACHINES.__getitem__,
+        describe_events=_describe_events,
     )
     app.jinja_env.filters.update(
         money=formatting.money,

@@ -53,7 +53,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
     session = dbs()
     snap = requirements.current_snapshot(session, req)
     supplier = requirements.supplier_of(session, req)
-    result = requirements.snapshot_readiness(session, req, snap)
+    result = requirements.snapshot_readiness(session, req, snap, for_provider=True)
     reviews = requirements.reviews_of(session, req)
     people = user_names(session, {r.reviewer_id for r in reviews} | {req.assigned_buyer_id})
     fields = snapshot.flatten(snap.payload)

@@ -172,7 +172,7 @@ NOTIFICATIONS = [
         # One summary for a whole import, not one email per requirement.
         load=_imported,
         recipients=_buyers,
-        subject=lambda c: f"{c['count']} new handoffs from {c['client']}",
+        subject=lambda c: f"{formatting.count(c['count'], 'new handoff')} from {c['client']}",
         template="requirement_imported",
         key=lambda c: f"requirements:import:{c['task_id']}:{c['provider_id']}",
     ),

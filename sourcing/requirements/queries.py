@@ -253,11 +253,18 @@ def live_readiness(
 
 
 def snapshot_readiness(
-    session: Session, req: Requirement, snap: HandoffSnapshot, on: date | None = None
+    session: Session,
+    req: Requirement,
+    snap: HandoffSnapshot,
+    on: date | None = None,
+    *,
+    for_provider: bool = False,
 ) -> readiness.Readiness:
     """What the provider judges: the frozen packet, with the supplier as it is today."""
     return readiness.check(
-        snapshot.facts(snap.payload, supplier_of(session, req)), on or utc_today()
+        snapshot.facts(snap.payload, supplier_of(session, req)),
+        on or utc_today(),
+        for_provider=for_provider,
     )
 
 
@@ -284,7 +291,7 @@ def readiness_for(
     snap = snap if snap is not None else current_snapshot(session, req)
     editable = states.REQUIREMENT.in_group("editable", req.status)
     if snap is not None and (provider_view or not editable):
-        return snapshot_readiness(session, req, snap)
+        return snapshot_readiness(session, req, snap, for_provider=provider_view)
     return live_readiness(session, req)
 
 
