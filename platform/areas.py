@@ -53,6 +53,8 @@ class Area:
     # Modules holding ``NOTIFICATIONS``: what each of the area's events sends.
     notifications: tuple[str, ...] = ()
     nav: tuple[NavEntry, ...] = ()
+    # Modules saying how the area's things read in an audit log (``platform.audit_text``).
+    audit_words: tuple[str, ...] = ()
     # Called with the app after the blueprints: hooks the base layer asks for.
     init_app: str | None = None
     # Called with the app's click group: the area's operator commands.

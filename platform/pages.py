@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -82,14 +83,73 @@ def refused(exc: ServiceError, back: str, category: str = "error"):
     return redirect(back)
 
 
+def _reader() -> tuple[str | None, str | None]:
+    """The time zone and locale of the organisation the page is shown to."""
+    org = identity().organisation
+    return getattr(org, "timezone", None), getattr(org, "locale", None)
+
+
+def _when(value) -> str:
+    tz, locale = _reader()
+    return formatting.when(value, tz, locale)
+
+
+def _day(value) -> str:
+    tz, locale = _reader()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # The day an instant falls on is the reader's day, not Greenwich's.
+        value = value.astimezone(formatting.zone(tz))
+    return formatting.day(value, locale)
+
+
+def _amount(value, currency: str | None) -> str:
+    return formatting.amount(value, currency, _reader()[1])
+
+
+def confirmed() -> bool:
+    """Did the person confirm this action (the browser's dialog or the confirmation page)?"""
+    return request.form.get("confirmed") == "yes"
+
+
+def confirmation(title: str, question: str, button: str, back: str):
+    """The page that asks before an action that cannot be taken back; it changes
+    nothing, and its button posts the same form again, confirmed."""
+    return render_template(
+        "confirm.html",
+        title=title,
+        question=question,
+        button=button,
+        action=request.path,
+        back=back,
+    )
+
+
+def _describe_events(events) -> list:
+    from baton.platform import audit_text
+    from baton.platform.web import dbs
+
+    tz, locale = _reader()
+    return audit_text.describe(dbs(), events, tz, locale)
+
+
 def init_pages(app: Flask) -> None:
     from baton.platform.workflow import MACHINES
 
     app.jinja_env.globals.update(
-        current_identity=identity, nav_items=nav_items, machine=MACHINES.__getitem__
+        current_identity=identity,
+        nav_items=nav_items,
+        machine=MACHINES.__getitem__,
+        describe_events=_describe_events,
     )
     app.jinja_env.filters.update(
-        money=formatting.money, quantity=formatting.quantity, counted=formatting.count
+        money=formatting.money,
+        quantity=formatting.quantity,
+        counted=formatting.count,
+        when=_when,
+        day=_day,
+        amount=_amount,
+        line_total=formatting.line_total,
+        total_value=formatting.total_value,
     )
 
     @app.errorhandler(CSRFError)

@@ -13,4 +13,5 @@ AREA = Area(
     ),
     jobs=("baton.sourcing.requirements.jobs",),
     notifications=("baton.sourcing.requirements.notifications",),
+    audit_words=("baton.sourcing.audit_words",),
 )

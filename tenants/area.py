@@ -16,6 +16,7 @@ AREA = Area(
     api_blueprints=("baton.tenants.api:blp",),
     models=("baton.tenants.models",),
     jobs=("baton.tenants.jobs",),
+    audit_words=("baton.tenants.audit_words",),
     nav=tuple(
         NavEntry(kind, label, endpoint, order, permission)
         for kind in ("client", "provider")

@@ -28,12 +28,15 @@ def register(app: Flask) -> None:
     @click.option("--kind", type=click.Choice(["client", "provider"]), required=True)
     @click.option("--code", required=True, help="Prefix of PO numbers, e.g. ACME")
     @click.option("--timezone", default="UTC")
-    def org_create(name, kind, code, timezone):
+    @click.option("--locale", default="en", help="How amounts and dates read: en, en_GB, de")
+    def org_create(name, kind, code, timezone, locale):
         """Create a client or provider organisation."""
         from baton.tenants.services import create_organisation
 
         org = _run(
-            lambda s: create_organisation(s, name=name, kind=kind, code=code, timezone=timezone)
+            lambda s: create_organisation(
+                s, name=name, kind=kind, code=code, timezone=timezone, locale=locale
+            )
         )
         click.echo(f"Created {kind} {org.name} (slug {org.slug}, id {org.id}).")
 

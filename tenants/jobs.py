@@ -7,7 +7,7 @@ import uuid
 from flask import url_for
 from sqlalchemy.orm import Session
 
-from baton.platform import mail
+from baton.platform import formatting, mail
 from baton.platform.jobs import job
 from baton.platform.signing import sign
 from baton.tenants.models import Invitation, User
@@ -35,7 +35,11 @@ def send_invitation(session: Session, payload: dict) -> None:
                 "inviter": inviter.name if inviter else "An administrator",
                 "organisation": invitation.organisation.name,
                 "role": invitation.role,
-                "expires": invitation.expires_at.strftime("%d %b %Y %H:%M UTC"),
+                "expires": formatting.when(
+                    invitation.expires_at,
+                    invitation.organisation.timezone,
+                    invitation.organisation.locale,
+                ),
                 "link": url_for("auth.accept_invitation", token=token, _external=True),
             },
             key=f"invitation:{invitation.id}",

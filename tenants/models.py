@@ -36,6 +36,8 @@ class Organisation(IdMixin, Base):
     # Prefix of purchase-order numbers, e.g. ACME-000123.
     code: Mapped[str] = mapped_column(sa.String(12))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # How its people read amounts and dates (a Babel/CLDR locale: en, en_GB, de).
+    locale: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     is_active: Mapped[bool] = mapped_column(default=True)
 
     __table_args__ = (sa.CheckConstraint("kind IN ('client', 'provider')", name="kind"),)

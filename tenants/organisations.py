@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from baton.platform import audit
+from baton.platform import audit, formatting
 from baton.platform.db import get_context
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.tenancy import TenantContext, client_context, provider_context
@@ -19,7 +19,7 @@ from baton.tenants.models import (
 )
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ORG_FIELDS = ("name", "slug", "kind", "code", "timezone", "is_active")
+ORG_FIELDS = ("name", "slug", "kind", "code", "timezone", "locale", "is_active")
 
 
 def normalise_email(email: str) -> str:
@@ -44,6 +44,7 @@ def create_organisation(
     code: str,
     slug: str | None = None,
     timezone: str = "UTC",
+    locale: str = "en",
 ) -> Organisation:
     errors = {}
     name = (name or "").strip()
@@ -54,13 +55,23 @@ def create_organisation(
     code = (code or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{2,12}", code):
         errors["code"] = "Code must be 2 to 12 letters or digits, e.g. ACME."
+    if formatting.zone(timezone).key != (timezone or "UTC"):
+        errors["timezone"] = "Use an IANA time zone, e.g. Europe/Berlin."
+    if not formatting.known_locale(locale):
+        errors["locale"] = "Use a locale such as en, en_GB or de."
     slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if errors:
         raise ValidationFailed(errors)
     if session.scalar(sa.select(Organisation.id).where(Organisation.slug == slug)):
         raise ValidationFailed({"name": f"An organisation called {name!r} already exists."})
     org = Organisation(
-        id=uuid.uuid4(), name=name, kind=kind, code=code, slug=slug, timezone=timezone
+        id=uuid.uuid4(),
+        name=name,
+        kind=kind,
+        code=code,
+        slug=slug,
+        timezone=timezone,
+        locale=locale,
     )
     session.add(org)
     session.flush()

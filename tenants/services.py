@@ -64,6 +64,7 @@ from baton.tenants.signin import (
 )
 from baton.tenants.tokens import (
     create_api_token,
+    get_api_token,
     list_api_tokens,
     recent_audit,
     revoke_api_token,
@@ -94,6 +95,7 @@ __all__ = [
     "engagements_of",
     "find_engagement",
     "find_user",
+    "get_api_token",
     "get_membership",
     "get_organisation",
     "invite",

@@ -71,12 +71,17 @@ def list_api_tokens(session: Session, org_id: uuid.UUID) -> list[ApiToken]:
     )
 
 
-def revoke_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -> ApiToken:
+def get_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -> ApiToken:
     row = session.scalar(
         sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.organisation_id == org.id)
     )
     if row is None:
         raise NotFound("api token")
+    return row
+
+
+def revoke_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -> ApiToken:
+    row = get_api_token(session, org, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(

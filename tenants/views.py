@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from baton.platform.auth import identity, require
 from baton.platform.errors import ValidationFailed
 from baton.platform.forms import EmptyForm
+from baton.platform.pages import confirmation, confirmed
 from baton.platform.web import dbs
 from baton.tenants import services
 from baton.tenants.forms import InviteForm, RoleForm, TokenForm
@@ -99,6 +100,15 @@ def change_role(membership_id: uuid.UUID):
 @require(permission="members.manage")
 def deactivate(membership_id: uuid.UUID):
     EmptyForm().validate_on_submit() or _abort_csrf()
+    if not confirmed():
+        member = services.get_membership(dbs(), identity().organisation.id, membership_id)
+        return confirmation(
+            f"Deactivate {member.user.name}?",
+            f"{member.user.name} ({member.user.email}) will be signed out at once and can no"
+            f" longer sign in to {identity().organisation.name}. You can reactivate them later.",
+            "Deactivate",
+            url_for("tenants.members"),
+        )
     try:
         membership = services.set_member_active(
             dbs(), identity().organisation, membership_id, False
@@ -181,6 +191,15 @@ def create_api_token():
 @require(permission="tokens.manage")
 def revoke_api_token(token_id: uuid.UUID):
     EmptyForm().validate_on_submit() or _abort_csrf()
+    if not confirmed():
+        token = services.get_api_token(dbs(), identity().organisation, token_id)
+        return confirmation(
+            f"Revoke the token {token.name}?",
+            "Integrations that use it get 401 from then on. A revoked token cannot be"
+            " restored; you would create a new one and configure it everywhere.",
+            "Revoke",
+            url_for("tenants.api_tokens"),
+        )
     row = services.revoke_api_token(dbs(), identity().organisation, token_id)
     flash(f"Token {row.name} revoked; integrations using it now get 401.", "success")
     return redirect(url_for("tenants.api_tokens"))

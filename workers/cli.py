@@ -7,6 +7,7 @@ import uuid
 import click
 from flask import Flask, current_app
 
+from baton.platform.formatting import count
 from baton.platform.queues import QUEUE_NAMES
 
 
@@ -26,7 +27,9 @@ def register_worker_cli(app: Flask) -> None:
 
         unknown = set(queues) - set(QUEUE_NAMES)
         if unknown:
-            raise click.BadParameter(f"unknown queue(s) {sorted(unknown)}; use {QUEUE_NAMES}")
+            raise click.BadParameter(
+                f"unknown {'queue' if len(unknown) == 1 else 'queues'} {sorted(unknown)}; use {QUEUE_NAMES}"
+            )
         run_worker(
             current_app._get_current_object(),
             queues or QUEUE_NAMES,
@@ -45,7 +48,7 @@ def register_worker_cli(app: Flask) -> None:
         if not current_app.config["BATON_SETTINGS"].redis_url:
             raise click.ClickException("REDIS_URL is not set: the embedded mode needs no relay.")
         if once:
-            click.echo(f"Relayed {relay_once()} row(s), recovered {recover_stale()}.")
+            click.echo(f"Relayed {count(relay_once(), 'row')}, recovered {recover_stale()}.")
             return
         loop = RelayLoop(interval=interval)
         loop.install_signal_handlers()
@@ -96,7 +99,7 @@ def register_worker_cli(app: Flask) -> None:
 
         if current_app.config["BATON_SETTINGS"].redis_url:
             raise click.ClickException("REDIS_URL is set: workers run the jobs (`baton worker`).")
-        click.echo(f"Ran {drain_inline()} job(s).")
+        click.echo(f"Ran {count(drain_inline(), 'job')}.")
 
     @app.cli.command("schedules")
     def list_schedules():

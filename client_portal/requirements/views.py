@@ -267,6 +267,12 @@ def detail(requirement_id: uuid.UUID):
         open_return=services.open_return(session, req),
         people=people,
         specs=specs,
+        outdated=services.outdated_specs(
+            session,
+            req.tenant_id,
+            [(line.line_no, s.revision_id) for line in req.lines for s in line.specs],
+            known=specs,
+        ),
         events=audit.events_for(session, req.tenant_id, "requirement", req.id),
         labels=states.REQUIREMENT.labels,
         reason_labels=RETURN_REASONS,

@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.inputs import MAX_PAGE
+from baton.platform.search import LIKE_ESCAPE, contains
 from baton.procurement.handoff.review import provider_visible
 from baton.sourcing.requirements import states
-from baton.sourcing.requirements.models import PRIORITIES, Requirement
+from baton.sourcing.requirements.models import PRIORITIES, Requirement, RequirementLine
 from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Organisation
 from baton.tenants.services import engaged_client_ids, user_names
 
 PAGE_SIZE = 50
+MAX_SEARCH = 200
 SORTS = {
     "sla": "SLA due time",
     "need_by": "Need-by date",
@@ -47,6 +49,8 @@ class QueueFilters:
     need_by_to: date | None = None
     readiness: str | None = None  # "ready" or "not_ready"
     due: str | None = None  # "today" or "overdue"
+    # Words of the reference, title, supplier name or a line's item code.
+    q: str | None = None
     sort: str = "sla"
     page: int = 1
 
@@ -69,6 +73,8 @@ class QueueFilters:
                 errors["buyer"] = "Choose a buyer from the list."
         if self.need_by_from and self.need_by_to and self.need_by_from > self.need_by_to:
             errors["need_by_to"] = "The end of the need-by window is before its start."
+        if self.q is not None and len(self.q) > MAX_SEARCH:
+            errors["q"] = f"Search for at most {MAX_SEARCH} characters."
         if not 1 <= self.page <= MAX_PAGE:
             errors["page"] = f"Choose a page between 1 and {MAX_PAGE:,}."
         if errors:
@@ -163,6 +169,8 @@ def read_queue(
             stmt = stmt.where(Requirement.sla_due_at >= start, Requirement.sla_due_at < end)
         else:
             stmt = stmt.where(Requirement.sla_due_at < utcnow())
+    if filters.q and filters.q.strip():
+        stmt = stmt.where(_matches(filters.q))
     stmt = (
         stmt.order_by(*_sort_keys(filters.sort))
         .limit(page_size + 1)
@@ -174,6 +182,35 @@ def read_queue(
     rows = _decorate(session, found)
     due = due_today(session, provider, client_ids) if with_due_today else []
     return QueuePage(rows, filters.page, has_next, due)
+
+
+def _matches(text: str) -> sa.ColumnElement[bool]:
+    """One condition in the page's own statement, so a search costs no extra query."""
+    pattern = contains(text)
+    supplier = (
+        sa.select(Supplier.id)
+        .where(
+            Supplier.tenant_id == Requirement.tenant_id,
+            Supplier.id == Requirement.supplier_id,
+            Supplier.name.ilike(pattern, escape=LIKE_ESCAPE),
+        )
+        .exists()
+    )
+    item = (
+        sa.select(RequirementLine.id)
+        .where(
+            RequirementLine.tenant_id == Requirement.tenant_id,
+            RequirementLine.requirement_id == Requirement.id,
+            RequirementLine.item_code.ilike(pattern, escape=LIKE_ESCAPE),
+        )
+        .exists()
+    )
+    return sa.or_(
+        Requirement.client_reference.ilike(pattern, escape=LIKE_ESCAPE),
+        Requirement.title.ilike(pattern, escape=LIKE_ESCAPE),
+        supplier,
+        item,
+    )
 
 
 def _decorate(session: Session, found: list[Requirement]) -> list[QueueRow]:

@@ -55,6 +55,7 @@ def _filters_from(args) -> tuple[services.QueueFilters, dict[str, str]]:
         need_by_to=date_arg("need_by_to"),
         readiness=(args.get("readiness") or None),
         due=(args.get("due") or None),
+        q=(args.get("q") or "").strip() or None,
         sort=(args.get("sort") or "sla"),
         page=page,
     )

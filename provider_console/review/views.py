@@ -53,7 +53,7 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
     session = dbs()
     snap = requirements.current_snapshot(session, req)
     supplier = requirements.supplier_of(session, req)
-    result = requirements.snapshot_readiness(session, req, snap)
+    result = requirements.snapshot_readiness(session, req, snap, for_provider=True)
     reviews = requirements.reviews_of(session, req)
     people = user_names(session, {r.reviewer_id for r in reviews} | {req.assigned_buyer_id})
     fields = snapshot.flatten(snap.payload)
@@ -78,6 +78,15 @@ def _page(req, *, reasons=None, comment: str = "", errors: dict | None = None, s
         field_choices=field_choices,
         field_label=snapshot.field_label,
         labels=states.REQUIREMENT.labels,
+        outdated=requirements.outdated_specs(
+            session,
+            req.tenant_id,
+            [
+                (line["line_no"], spec["revision_id"])
+                for line in snap.payload["lines"]
+                for spec in line["specs"]
+            ],
+        ),
         events=audit.events_for(session, req.tenant_id, "requirement", req.id),
         can_act=identity().can("requirement.review"),
         can_accept="accept" in actions,

@@ -11,9 +11,11 @@ import uuid
 from flask import url_for
 from sqlalchemy.orm import Session
 
+from baton.platform import formatting
 from baton.platform.notify import Notification
 from baton.sourcing.requirements import snapshot
 from baton.sourcing.requirements.models import RETURN_REASONS, Requirement, RequirementReview
+from baton.tenants.models import Organisation
 from baton.tenants.services import member_emails, organisation_names, user_emails
 
 # The client's sourcing people, or the provider's buyers.
@@ -21,11 +23,18 @@ CLIENT_ROLES = ("sourcing",)
 PROVIDER_ROLES = ("buyer",)
 
 
-def _common(session: Session, payload: dict) -> tuple[Requirement, dict] | None:
+def _common(
+    session: Session, payload: dict, reader: str = "client"
+) -> tuple[Requirement, dict] | None:
+    """What every handoff email shows; times and amounts as ``reader``'s
+    organisation (the one whose people receive it) reads them."""
     req = session.get(Requirement, uuid.UUID(payload["requirement_id"]))
     if req is None:
         return None
     names = organisation_names(session, [req.tenant_id, req.provider_id])
+    org = session.get(Organisation, req.provider_id if reader == "provider" else req.tenant_id)
+    tz, locale = (org.timezone, org.locale) if org is not None else (None, None)
+    value = formatting.total_value(req.lines)
     return req, {
         "id": str(req.id),
         "tenant_id": str(req.tenant_id),
@@ -36,17 +45,19 @@ def _common(session: Session, payload: dict) -> tuple[Requirement, dict] | None:
         "title": req.title,
         "client": names.get(req.tenant_id, ""),
         "provider": names.get(req.provider_id, ""),
+        "value": formatting.amount(value, req.currency, locale) if value is not None else None,
+        "lines": formatting.count(len(req.lines), "line"),
+        "due": formatting.when(req.sla_due_at, tz, locale) if req.sla_due_at else None,
     }
 
 
 def _submitted(session: Session, payload: dict) -> dict | None:
-    found = _common(session, payload)
+    found = _common(session, payload, "provider")
     if found is None:
         return None
     req, context = found
     return context | {
         "version": payload.get("version", 1),
-        "due": req.sla_due_at.strftime("%d %b %Y %H:%M UTC") if req.sla_due_at else None,
         "link": url_for("provider_review.review", requirement_id=req.id, _external=True),
     }
 
@@ -85,12 +96,12 @@ def _accepted(session: Session, payload: dict) -> dict | None:
 
 
 def _cancelled(session: Session, payload: dict) -> dict | None:
-    found = _common(session, payload)
+    found = _common(session, payload, "provider")
     return found[1] if found is not None else None
 
 
 def _imported(session: Session, payload: dict) -> dict | None:
-    found = _common(session, payload)
+    found = _common(session, payload, "provider")
     if found is None:
         return None
     req, context = found
@@ -161,7 +172,7 @@ NOTIFICATIONS = [
         # One summary for a whole import, not one email per requirement.
         load=_imported,
         recipients=_buyers,
-        subject=lambda c: f"{c['count']} new handoffs from {c['client']}",
+        subject=lambda c: f"{formatting.count(c['count'], 'new handoff')} from {c['client']}",
         template="requirement_imported",
         key=lambda c: f"requirements:import:{c['task_id']}:{c['provider_id']}",
     ),

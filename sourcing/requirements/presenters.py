@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from baton.platform.formatting import line_total, total_value
 from baton.sourcing.requirements import services, snapshot
 from baton.sourcing.requirements.models import Requirement
 
@@ -34,11 +35,14 @@ def represent(session: Session, req: Requirement, *, provider_view: bool = False
                 # "3.85" however it was stored (3.8500 after a round trip).
                 "quantity": _number(line.quantity),
                 "unit_price": _number(line.unit_price),
+                "total": _number(line_total(line.quantity, line.unit_price)),
                 "spec_required": line.spec_required,
                 "spec_revision_ids": [s.revision_id for s in line.specs],
             }
             for line in req.lines
         ],
+        # In ``currency``; None while a line still lacks its quantity or price.
+        "total_value": _number(total_value(req.lines)),
         "readiness": result.as_dict(),
         "return_reasons": open_return.reasons if open_return else [],
     }

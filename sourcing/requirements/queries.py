@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -166,6 +168,45 @@ def spec_revisions(
     return {rev.id: (doc, rev) for doc, rev in rows}
 
 
+@dataclass(frozen=True)
+class OutdatedSpec:
+    """A line bound to a specification revision that a newer revision has replaced."""
+
+    line_no: int
+    document_number: str
+    title: str
+    revision_no: int
+    latest_revision_no: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Line {self.line_no} is bound to {self.document_number} rev {self.revision_no},"
+            f" but rev {self.latest_revision_no} is now the latest revision of {self.title}."
+        )
+
+
+def outdated_specs(
+    session: Session,
+    tenant_id: uuid.UUID,
+    bound: Iterable[tuple[int, uuid.UUID | str]],
+    known: dict[uuid.UUID, tuple[Document, DocumentRevision]] | None = None,
+) -> list[OutdatedSpec]:
+    """Which of the ``(line_no, revision_id)`` bindings are no longer their
+    document's latest revision (one query, none when ``known`` holds them)."""
+    pairs = [(n, uuid.UUID(str(rid))) for n, rid in bound]
+    if known is None:
+        known = spec_revisions(session, tenant_id, list({rid for _n, rid in pairs}))
+    found = []
+    for n, rid in pairs:
+        doc, rev = known.get(rid, (None, None))
+        if doc is not None and rev.revision_no < doc.latest_revision_no:
+            found.append(
+                OutdatedSpec(n, doc.number, doc.title, rev.revision_no, doc.latest_revision_no)
+            )
+    return found
+
+
 def spec_info(doc: Document, rev: DocumentRevision) -> dict:
     return {
         "revision_id": str(rev.id),
@@ -212,11 +253,18 @@ def live_readiness(
 
 
 def snapshot_readiness(
-    session: Session, req: Requirement, snap: HandoffSnapshot, on: date | None = None
+    session: Session,
+    req: Requirement,
+    snap: HandoffSnapshot,
+    on: date | None = None,
+    *,
+    for_provider: bool = False,
 ) -> readiness.Readiness:
     """What the provider judges: the frozen packet, with the supplier as it is today."""
     return readiness.check(
-        snapshot.facts(snap.payload, supplier_of(session, req)), on or utc_today()
+        snapshot.facts(snap.payload, supplier_of(session, req)),
+        on or utc_today(),
+        for_provider=for_provider,
     )
 
 
@@ -243,7 +291,7 @@ def readiness_for(
     snap = snap if snap is not None else current_snapshot(session, req)
     editable = states.REQUIREMENT.in_group("editable", req.status)
     if snap is not None and (provider_view or not editable):
-        return snapshot_readiness(session, req, snap)
+        return snapshot_readiness(session, req, snap, for_provider=provider_view)
     return live_readiness(session, req)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from baton.platform import formatting
 from baton.sourcing.suppliers.models import Supplier
 
 ERROR = "error"
@@ -114,10 +115,12 @@ def _blank(value: str | None) -> bool:
 
 
 def _day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
+    return formatting.day(value)
 
 
-def check(req: RequirementFacts, today: date) -> Readiness:
+def check(req: RequirementFacts, today: date, *, for_provider: bool = False) -> Readiness:
+    """``for_provider``: the words are for the provider's buyer, who reads the
+    packet, rather than for the client, who can still change it."""
     findings: list[Finding] = []
 
     def add(path: str, severity: str, code: str, message: str) -> None:
@@ -155,8 +158,15 @@ def check(req: RequirementFacts, today: date) -> Readiness:
                 "supplier_id",
                 WARNING,
                 "supplier_conditional",
-                f"{supplier.name} is only conditionally qualified. Make sure the buyer knows the"
-                " conditions (put them in the assumptions).",
+                (
+                    f"{supplier.name} is only conditionally qualified. Check the client's"
+                    " assumptions for the conditions before you order."
+                )
+                if for_provider
+                else (
+                    f"{supplier.name} is only conditionally qualified. Make sure the buyer knows"
+                    " the conditions (put them in the assumptions)."
+                ),
             )
         if (
             supplier.qualified_until is not None
@@ -262,7 +272,7 @@ def _check_line(line: LineFacts, today: date) -> list[Finding]:
             "need_by",
             WARNING,
             "need_by_short",
-            f"needed by {_day(line.need_by)}, only {days} day{'s' if days != 1 else ''} away;"
+            f"needed by {_day(line.need_by)}, only {formatting.count(days, 'day')} away;"
             " the supplier may not make it.",
         )
     if line.spec_required and line.spec_count == 0:

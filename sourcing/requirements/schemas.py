@@ -220,6 +220,12 @@ class LineOutputSchema(Schema):
     quantity = fields.String(allow_none=True, metadata={"description": "A decimal, as text"})
     unit = fields.String(allow_none=True)
     unit_price = fields.String(allow_none=True, metadata={"description": "A decimal, as text"})
+    total = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "quantity × unit price, a decimal as text (null while either is missing)"
+        },
+    )
     need_by = fields.Date(allow_none=True)
     spec_required = fields.Boolean()
     spec_revision_ids = fields.List(fields.UUID())
@@ -253,6 +259,10 @@ class RequirementOutputSchema(Schema):
     snapshot_version = fields.Integer(allow_none=True)
     snapshot_sha256 = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(LineOutputSchema))
+    total_value = fields.String(
+        allow_none=True,
+        metadata={"description": "sum of the line totals in currency, a decimal as text"},
+    )
     readiness = fields.Nested(ReadinessSchema)
     return_reasons = fields.List(fields.Nested(ReasonOutputSchema))
 
@@ -312,6 +322,11 @@ class QueueQuerySchema(InputSchema):
     need_by_from = fields.Date(load_default=None)
     need_by_to = fields.Date(load_default=None)
     readiness = fields.String(load_default=None, metadata={"description": "ready or not_ready"})
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "words of the reference, title, supplier name or an item code"},
+    )
     sort = fields.String(
         load_default="sla", allow_none=True, metadata={"description": "sla, need_by or age"}
     )

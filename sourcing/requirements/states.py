@@ -73,6 +73,9 @@ REQUIREMENT = Machine(
         "queue": ("submitted", "in_review", "returned", "accepted"),
         # Where the work is, as the client's list filters it.
         "with_provider": ("submitted", "in_review"),
+        # Decided: the packet is no longer handed off or judged, so pages say so
+        # instead of "Ready to hand off" and show no due-for-release time.
+        "settled": ("accepted", "ordered", "closed", "cancelled"),
     },
     filters={"with_provider": "With the provider (submitted or in review)"},
     publishes=True,

@@ -14,6 +14,9 @@ from baton.platform.tenancy import SERVICE_CONTEXT
 from baton.tenants.models import ApiToken
 from tests.support.world import login
 
+# The confirmation a person gives (the dialog or the confirmation page).
+CONFIRMED = {"confirmed": "yes"}
+
 TOKEN = re.compile(r"<code>(bt_[A-Za-z0-9_\-]+)</code>")
 
 
@@ -88,7 +91,7 @@ def test_a_revoked_token_answers_401(app, world):
     token = create_token(client, "Old ERP", "viewer")
     assert app.test_client().get("/api/v1/me", headers=bearer(token)).status_code == 200
     row = token_row(app, world.orgs["acme"], "Old ERP")
-    revoked = client.post(f"/organisation/api-tokens/{row.id}/revoke")
+    revoked = client.post(f"/organisation/api-tokens/{row.id}/revoke", data=CONFIRMED)
     assert revoked.status_code == 302
     refused = app.test_client().get("/api/v1/me", headers=bearer(token))
     assert refused.status_code == 401

@@ -21,6 +21,9 @@ from baton.tenants import services
 from baton.tenants.models import Invitation, LoginFailure, Membership, Organisation, User
 from tests.support.world import PASSWORD, login
 
+# The confirmation a person gives (the dialog or the confirmation page).
+CONFIRMED = {"confirmed": "yes"}
+
 WRONG = "Email or password is not correct."
 THROTTLED = "Too many failed sign-in attempts"
 CSRF_REFUSED = "This form has expired or was not sent from Baton"
@@ -199,7 +202,9 @@ def test_a_post_without_csrf_token_is_refused_and_changes_nothing(csrf_app, worl
     assert forged.status_code == 400 and CSRF_REFUSED in forged.text
     assert invitation_count(csrf_app, invitee) == 0
     viewer = world.memberships["acme_viewer"]
-    assert client.post(f"/organisation/members/{viewer}/deactivate").status_code == 400
+    assert (
+        client.post(f"/organisation/members/{viewer}/deactivate", data=CONFIRMED).status_code == 400
+    )
     assert scalar(csrf_app, sa.select(Membership.is_active).where(Membership.id == viewer)) is True
 
     token = csrf_token(client, "/organisation/members")
@@ -347,7 +352,10 @@ def test_a_deactivated_member_cannot_use_the_organisation(app, world):
     admin = app.test_client()
     login(admin, world.email("acme_admin"))
     membership = world.memberships["acme_viewer"]
-    assert admin.post(f"/organisation/members/{membership}/deactivate").status_code == 302
+    assert (
+        admin.post(f"/organisation/members/{membership}/deactivate", data=CONFIRMED).status_code
+        == 302
+    )
 
     for path in ("/client/", "/organisation/engagements"):
         refused = viewer.get(path)
@@ -555,7 +563,9 @@ def test_a_deactivated_admin_can_be_demoted_while_another_admin_is_active(app, w
         admin.post(f"/organisation/members/{viewer}/role", data={"role": "admin"}).status_code
         == 302
     )
-    assert admin.post(f"/organisation/members/{viewer}/deactivate").status_code == 302
+    assert (
+        admin.post(f"/organisation/members/{viewer}/deactivate", data=CONFIRMED).status_code == 302
+    )
     demoted = admin.post(f"/organisation/members/{viewer}/role", data={"role": "viewer"})
     assert demoted.status_code == 302
     # The one active admin still cannot step down.

@@ -114,3 +114,17 @@ def test_one_supplier_is_a_constant_read(pg_app, pg_world):
     client = app.test_client()
     n, listing = _count(app, lambda: client.get(f"/api/v1/suppliers/{supplier}", headers=headers))
     assert n <= 6, listing
+
+
+def test_a_queue_search_costs_no_more_statements_than_the_plain_queue(pg_app, pg_world):
+    app, world = pg_app, pg_world
+    headers = h.api_headers(app, world.orgs["north"], "buyer")
+    client = app.test_client()
+    for _ in range(4):
+        h.submitted(app, world, h.make_supplier(app, world, name="Searchable Steel"))
+    plain, _ = _count(app, lambda: client.get("/api/v1/queue", headers=headers))
+    searched, listing = _count(
+        app, lambda: client.get("/api/v1/queue?q=searchable", headers=headers)
+    )
+    assert len(client.get("/api/v1/queue?q=searchable", headers=headers).json["items"]) == 4
+    assert searched == plain, listing

@@ -14,6 +14,9 @@ from baton.tenants import services
 from baton.tenants.models import Membership, User
 from tests.support.world import login
 
+# The confirmation a person gives (the dialog or the confirmation page).
+CONFIRMED = {"confirmed": "yes"}
+
 PAGE = "/organisation/engagements"
 
 
@@ -75,7 +78,10 @@ def test_deactivating_a_member_ends_their_session_at_once(app, world):
             .where(User.email == email)
         ).one(),
     )
-    assert admin.post(f"/organisation/members/{membership_id}/deactivate").status_code == 302
+    assert (
+        admin.post(f"/organisation/members/{membership_id}/deactivate", data=CONFIRMED).status_code
+        == 302
+    )
     assert thief.get(PAGE).status_code == 302
 
 
@@ -136,7 +142,10 @@ def test_a_token_stops_working_when_its_creator_is_deactivated(app, world):
     admin = app.test_client()
     login(admin, world.email("acme_admin"))
     membership = world.memberships["acme_sourcing"]
-    assert admin.post(f"/organisation/members/{membership}/deactivate").status_code == 302
+    assert (
+        admin.post(f"/organisation/members/{membership}/deactivate", data=CONFIRMED).status_code
+        == 302
+    )
     assert api.get("/api/v1/members", headers=headers).status_code == 401
 
 

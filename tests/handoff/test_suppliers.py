@@ -125,7 +125,7 @@ def test_edit_is_audited_with_a_field_diff(app, world):
     assert events[0].changes["qualification_status"] == ["qualified", "conditional"]
     assert "name" not in events[0].changes
     history = client.get(f"/client/suppliers/{supplier.id}").text
-    assert "Net 60" in history and "supplier.updated" in history
+    assert "Net 60" in history and "Supplier updated" in history
 
 
 def test_saving_without_changes_writes_no_audit_event(app, world):
