@@ -1,6 +1,6 @@
 """The provider console's pages, API and navigation."""
 
-from baton.platform.areas import Area, NavEntry
+from baton.platform.areas import Area, EntityLink, NavEntry
 
 AREA = Area(
     name="provider_console",
@@ -14,5 +14,8 @@ AREA = Area(
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),
         NavEntry("provider", "Queue", "provider_queue.index", 20),
+    ),
+    entity_links=(
+        EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),
     ),
 )
