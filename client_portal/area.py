@@ -1,6 +1,6 @@
 """The client portal's pages, API and navigation."""
 
-from baton.platform.areas import Area, NavEntry
+from baton.platform.areas import Area, EntityLink, NavEntry
 
 AREA = Area(
     name="client_portal",
@@ -25,5 +25,10 @@ AREA = Area(
         NavEntry("client", "Requirements", "client_requirements.index", 40),
         NavEntry("client", "Orders", "client_orders.index", 50),
         NavEntry("client", "Approvals", "client_orders.inbox", 60),
+    ),
+    entity_links=(
+        EntityLink("client", "supplier", "client_suppliers.detail", "supplier_id"),
+        EntityLink("client", "document", "client_documents.detail", "document_id"),
+        EntityLink("client", "requirement", "client_requirements.detail", "requirement_id"),
     ),
 )

@@ -6,13 +6,18 @@ logged-in browser cannot be tricked into calling it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 
 from flask import Flask
-from flask_smorest import Api, abort
+from flask_smorest import Api, Blueprint, abort
+from marshmallow import Schema, fields, validate
 
 from baton.platform.auth import identity
+from baton.platform.inputs import MAX_PAGE
+
+PAGE_SIZE = 50
 
 
 def field_errors(messages: dict | None) -> dict[str, str] | None:
@@ -39,6 +44,64 @@ def field_errors(messages: dict | None) -> dict[str, str] | None:
     for errors in messages.values():  # keyed by location: json, query, form, ...
         walk("", errors)
     return flat
+
+
+class PageQuerySchema(Schema):
+    """The one pagination parameter every list takes: 50 items a page."""
+
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"the page, from 1 to {MAX_PAGE:,}; 50 items a page"},
+    )
+
+
+def page_schema(item: type[Schema] | Schema, name: str) -> type[Schema]:
+    """The one list envelope, ``{"page", "has_next", "items"}``: no total, since
+    counting a large list costs what reading it does (the queue never counts)."""
+    return Schema.from_dict(
+        {
+            "page": fields.Integer(metadata={"description": "this page's number, from 1"}),
+            "has_next": fields.Boolean(metadata={"description": "whether page + 1 has more items"}),
+            "items": fields.List(fields.Nested(item)),
+        },
+        name=name,
+    )
+
+
+def page_of(items: list, page: int, size: int = PAGE_SIZE) -> dict:
+    """One page of a list already read whole (a few rows: members, engagements)."""
+    start = (page - 1) * size
+    return {
+        "page": page,
+        "has_next": len(items) > start + size,
+        "items": items[start : start + size],
+    }
+
+
+def page_from_rows(rows: list, page: int, size: int = PAGE_SIZE) -> dict:
+    """A page read with one row beyond it (``limit=size + 1``): that row only
+    says whether a next page exists."""
+    return {"page": page, "has_next": len(rows) > size, "items": rows[:size]}
+
+
+class ApiBlueprint(Blueprint):
+    """A blueprint whose path ids are described once, by name, for the OpenAPI
+    document: ``ids={"supplier_id": "the supplier's id, from GET /suppliers"}``.
+    flask-smorest documents a path parameter's type only, not what it names."""
+
+    def __init__(self, *args, ids: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.ids = ids or {}
+
+    def route(self, rule: str, *, parameters: list | None = None, **options) -> Callable:
+        names = re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule)
+        described = [
+            {"in": "path", "name": name, "description": self.ids[name]}
+            for name in names
+            if name in self.ids
+        ]
+        return super().route(rule, parameters=[*(parameters or []), *described], **options)
 
 
 class BatonApi(Api):
@@ -96,6 +159,9 @@ def init_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
+    from baton.platform.api_reference import bp as reference
+
+    app.register_blueprint(reference)
     for blp in (resolve(ref) for area in areas() for ref in area.api_blueprints):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix="/api/v1")

@@ -42,6 +42,17 @@ class NavEntry:
 
 
 @dataclass(frozen=True)
+class EntityLink:
+    """The page of an audited object, for one kind of organisation: an audit
+    event about ``entity_type`` links to ``url_for(endpoint, **{argument: id})``."""
+
+    kind: str
+    entity_type: str
+    endpoint: str
+    argument: str
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     # Areas this one builds on (the dependency rule, checked by a test).
@@ -55,6 +66,8 @@ class Area:
     nav: tuple[NavEntry, ...] = ()
     # Modules saying how the area's things read in an audit log (``platform.audit_text``).
     audit_words: tuple[str, ...] = ()
+    # Pages of the objects this area shows, for the audit log's links.
+    entity_links: tuple[EntityLink, ...] = ()
     # Called with the app after the blueprints: hooks the base layer asks for.
     init_app: str | None = None
     # Called with the app's click group: the area's operator commands.
@@ -86,6 +99,12 @@ def areas() -> tuple[Area, ...]:
     graph = {name: set(area.requires) & set(found) for name, area in found.items()}
     order = graphlib.TopologicalSorter(graph).static_order()
     return tuple(found[name] for name in order)
+
+
+@cache
+def entity_links() -> dict[tuple[str, str], EntityLink]:
+    """(organisation kind, entity type) -> the page that shows such an object."""
+    return {(link.kind, link.entity_type): link for a in areas() for link in a.entity_links}
 
 
 def load_models() -> None:

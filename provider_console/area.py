@@ -1,6 +1,6 @@
 """The provider console's pages, API and navigation."""
 
-from baton.platform.areas import Area, NavEntry
+from baton.platform.areas import Area, EntityLink, NavEntry
 
 AREA = Area(
     name="provider_console",
@@ -20,5 +20,8 @@ AREA = Area(
         NavEntry("provider", "Home", "provider.home", 10),
         NavEntry("provider", "Queue", "provider_queue.index", 20),
         NavEntry("provider", "Orders", "provider_orders.index", 30),
+    ),
+    entity_links=(
+        EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),
     ),
 )

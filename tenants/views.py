@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
+from baton.platform import exports
 from baton.platform.auth import identity, require
 from baton.platform.errors import ValidationFailed
 from baton.platform.forms import EmptyForm
 from baton.platform.pages import confirmation, confirmed
 from baton.platform.web import dbs
+from baton.tenants import audit_log as audit_log_service
 from baton.tenants import services
 from baton.tenants.forms import InviteForm, RoleForm, TokenForm
 from baton.tenants.models import roles_for
@@ -217,9 +219,43 @@ def engagements():
 @bp.get("/audit")
 @require(permission="audit.read")
 def audit_log():
+    org = identity().organisation
+    filters, problems = audit_log_service.filters_from(request.args)
     return render_template(
-        "tenants/audit_log.html", events=services.recent_audit(dbs(), identity().organisation.id)
+        "tenants/audit_log.html",
+        events=audit_log_service.read_audit(dbs(), org, filters),
+        filters=filters,
+        problems=problems,
+        choices=audit_log_service.audit_choices(dbs(), org),
+        entity_url=audit_log_service.entity_url,
+        local_time=audit_log_service.local_time,
     )
+
+
+@bp.get("/audit/export")
+@require(permission="audit.read")
+def audit_export():
+    """The events as filtered on the page, as CSV or XLSX."""
+    fmt = exports.format_from(request.args)
+    org = identity().organisation
+    filters, problems = audit_log_service.filters_from(request.args)
+    if problems:
+        raise ValidationFailed(problems)
+    events = audit_log_service.read_audit(dbs(), org, filters, limit=exports.MAX_ROWS)
+    header = ["#", f"When ({org.timezone})", "Who", "What", "About", "Id", "Changes"]
+    rows = (
+        [
+            e.seq,
+            e.created_at,
+            e.actor_label,
+            e.action,
+            e.entity_type,
+            e.entity_id,
+            audit_log_service.changes_text(e.changes),
+        ]  # fmt: skip
+        for e in events
+    )
+    return exports.export_response(fmt, "audit-log", header, rows, tz_name=org.timezone)
 
 
 def _abort_csrf():

@@ -10,26 +10,41 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app, url_for
-from flask_smorest import Blueprint
 
 from baton.platform import storage
-from baton.platform.api import token_required
+from baton.platform.api import (
+    PAGE_SIZE,
+    ApiBlueprint,
+    PageQuerySchema,
+    page_from_rows,
+    page_of,
+    token_required,
+)
 from baton.platform.auth import identity
 from baton.platform.web import dbs
 from baton.sourcing.documents import services
 from baton.sourcing.documents.downloads import revision_response, revision_url
 from baton.sourcing.documents.schemas import (
+    DocumentPageSchema,
     DocumentQuerySchema,
-    DocumentSchema,
     DocumentWithRevisionsSchema,
     DownloadUrlSchema,
     FileSchema,
     NewDocumentFormSchema,
     RevisionFormSchema,
+    RevisionPageSchema,
     RevisionSchema,
 )
 
-blp = Blueprint("api_documents", __name__, description="The client's documents and revisions")
+blp = ApiBlueprint(
+    "api_documents",
+    __name__,
+    description="The client's documents and revisions",
+    ids={
+        "document_id": "the document's id, from GET /api/v1/documents",
+        "revision_id": "the revision's id, from GET /api/v1/documents/{document_id}/revisions",
+    },
+)
 
 
 def _tenant_id() -> uuid.UUID:
@@ -53,9 +68,18 @@ def _with_revisions(document_id: uuid.UUID) -> dict:
 @blp.get("/documents")
 @token_required(kind="client")
 @blp.arguments(DocumentQuerySchema, location="query")
-@blp.response(200, DocumentSchema(many=True))
+@blp.response(200, DocumentPageSchema)
 def list_documents(args):
-    return services.list_documents(dbs(), _tenant_id(), kind=args.get("kind"), q=args.get("q"))
+    """The client's documents, newest first, 50 a page."""
+    rows = services.list_documents(
+        dbs(),
+        _tenant_id(),
+        kind=args.get("kind"),
+        q=args.get("q"),
+        limit=PAGE_SIZE + 1,
+        offset=(args["page"] - 1) * PAGE_SIZE,
+    )
+    return page_from_rows(rows, args["page"])
 
 
 @blp.post("/documents")
@@ -64,6 +88,7 @@ def list_documents(args):
 @blp.arguments(FileSchema, location="files")
 @blp.response(201, DocumentWithRevisionsSchema)
 def create_document(form, files):
+    """Upload a new document with its first revision (multipart)."""
     upload = files["file"]
     revision = services.create_document(
         dbs(),
@@ -84,14 +109,17 @@ def create_document(form, files):
 @token_required(kind="client")
 @blp.response(200, DocumentWithRevisionsSchema)
 def get_document(document_id: uuid.UUID):
+    """One document with all its revisions, oldest first."""
     return _with_revisions(document_id)
 
 
 @blp.get("/documents/<uuid:document_id>/revisions")
 @token_required(kind="client")
-@blp.response(200, RevisionSchema(many=True))
-def list_revisions(document_id: uuid.UUID):
-    return services.revisions_of(dbs(), _tenant_id(), document_id)
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, RevisionPageSchema)
+def list_revisions(args, document_id: uuid.UUID):
+    """A document's revisions, newest first, 50 a page."""
+    return page_of(services.revisions_of(dbs(), _tenant_id(), document_id), args["page"])
 
 
 @blp.post("/documents/<uuid:document_id>/revisions")
@@ -100,6 +128,7 @@ def list_revisions(document_id: uuid.UUID):
 @blp.arguments(FileSchema, location="files")
 @blp.response(201, RevisionSchema)
 def add_revision(form, files, document_id: uuid.UUID):
+    """Upload the next revision of a document (multipart)."""
     upload = files["file"]
     return services.add_revision(
         dbs(),
@@ -117,6 +146,7 @@ def add_revision(form, files, document_id: uuid.UUID):
 @token_required(kind="client")
 @blp.response(200, DownloadUrlSchema)
 def download_url(document_id: uuid.UUID, revision_id: uuid.UUID):
+    """A short-lived URL to a revision's bytes."""
     revision = services.get_revision(dbs(), _tenant_id(), revision_id, document_id)
     url = revision_url(revision)
     if url is None:
@@ -136,5 +166,6 @@ def download_url(document_id: uuid.UUID, revision_id: uuid.UUID):
 @token_required(kind="client")
 @blp.response(200, description="The file (local store) or a redirect to it (S3)")
 def revision_content(document_id: uuid.UUID, revision_id: uuid.UUID):
+    """A revision's bytes (local store) or a redirect to them (S3)."""
     revision = services.get_revision(dbs(), _tenant_id(), revision_id, document_id)
     return revision_response(revision)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
-from baton.platform.api import token_required
+from baton.platform.api import ApiBlueprint, token_required
 from baton.platform.auth import identity
 from baton.platform.web import dbs
 from baton.sourcing.requirements import services
@@ -27,8 +25,11 @@ from baton.sourcing.requirements.schemas import (
     SubmitInputSchema,
 )
 
-blp = Blueprint(
-    "api_requirements", __name__, description="Approved requirements and the handoff queue"
+blp = ApiBlueprint(
+    "api_requirements",
+    __name__,
+    description="The client's requirements and their handoff",
+    ids={"requirement_id": "the requirement's id, from GET /api/v1/requirements"},
 )
 
 
@@ -53,6 +54,7 @@ def list_requirements(args):
 @blp.arguments(DraftInputSchema)
 @blp.response(201, RequirementOutputSchema)
 def create_requirement(data):
+    """Create a draft with its lines."""
     req = services.save_draft(dbs(), _org_id(), None, data)
     return represent(req)
 
@@ -61,6 +63,7 @@ def create_requirement(data):
 @token_required(kind="client")
 @blp.response(200, RequirementOutputSchema)
 def get_requirement(requirement_id: uuid.UUID):
+    """One requirement: header, lines, snapshot and readiness."""
     return represent(services.get_for_client(dbs(), _org_id(), requirement_id))
 
 
@@ -69,6 +72,7 @@ def get_requirement(requirement_id: uuid.UUID):
 @blp.arguments(DraftPatchSchema)
 @blp.response(200, RequirementOutputSchema)
 def update_requirement(data, requirement_id: uuid.UUID):
+    """Change a draft or returned requirement: only the fields sent."""
     session = dbs()
     req = services.get_for_client(session, _org_id(), requirement_id)
     merged = services.input_of(req) | data
@@ -93,6 +97,7 @@ def submit_requirement(args, requirement_id: uuid.UUID):
 @token_required(kind="client")
 @blp.response(200, ReadinessSchema)
 def requirement_readiness(requirement_id: uuid.UUID):
+    """The readiness check: hard failures, warnings and each finding."""
     req = services.get_for_client(dbs(), _org_id(), requirement_id)
     return represent(req)["readiness"]
 

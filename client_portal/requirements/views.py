@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from baton.platform import audit
+from baton.platform import audit, exports
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ServiceError, ValidationFailed
@@ -172,6 +172,42 @@ def index():
         providers=_provider_names(),
         can_write=identity().can("requirement.write"),
     )
+
+
+@bp.get("/export")
+@require(kind="client")
+def export():
+    """The list as filtered on the page, every page of it, as CSV or XLSX."""
+    fmt = exports.format_from(request.args)
+    status = request.args.get("status") or None
+    status = status if states.REQUIREMENT.is_known_filter(status) else None
+    q = (request.args.get("q") or "").strip() or None
+    rows, _more = services.list_for_client(
+        dbs(), _client_id(), status=status, q=q, per_page=exports.MAX_ROWS
+    )
+    providers = _provider_names()
+    labels = states.REQUIREMENT.labels
+    tz_name = identity().organisation.timezone
+    header = [
+        "Reference", "Title", "Provider", "Status", "Ready", "Priority", "Currency",
+        "Earliest need-by", f"Handed off ({tz_name})", f"Updated ({tz_name})",
+    ]  # fmt: skip
+    body = (
+        [
+            r.client_reference,
+            r.title,
+            providers.get(r.engagement_id, ""),
+            labels.get(r.status, r.status),
+            r.ready,
+            r.priority,
+            r.currency,
+            r.earliest_need_by,
+            r.submitted_at,
+            r.updated_at,
+        ]  # fmt: skip
+        for r in rows
+    )
+    return exports.export_response(fmt, "requirements", header, body, tz_name=tz_name)
 
 
 def _provider_names() -> dict:

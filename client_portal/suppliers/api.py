@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
-from baton.platform.api import token_required
+from baton.platform.api import PAGE_SIZE, ApiBlueprint, token_required
 from baton.platform.auth import identity
 from baton.platform.web import dbs
 from baton.sourcing.suppliers import services
@@ -18,7 +16,12 @@ from baton.sourcing.suppliers.schemas import (
     SupplierSchema,
 )
 
-blp = Blueprint("api_suppliers", __name__, description="The client's suppliers")
+blp = ApiBlueprint(
+    "api_suppliers",
+    __name__,
+    description="The client's suppliers",
+    ids={"supplier_id": "the supplier's id, from GET /api/v1/suppliers"},
+)
 
 
 @blp.get("/suppliers")
@@ -26,6 +29,7 @@ blp = Blueprint("api_suppliers", __name__, description="The client's suppliers")
 @blp.arguments(SupplierQuerySchema, location="query")
 @blp.response(200, SupplierPageSchema)
 def list_suppliers(args):
+    """The client's suppliers by name, 50 a page."""
     page = services.list_suppliers(
         dbs(),
         identity().organisation.id,
@@ -36,9 +40,9 @@ def list_suppliers(args):
             lapsed=args.get("lapsed"),
         ),
         page=args["page"],
-        per_page=args["per_page"],
+        per_page=PAGE_SIZE,
     )
-    return {"items": page.items, "total": page.total, "page": page.page, "pages": page.pages}
+    return {"page": page.page, "has_next": page.page < page.pages, "items": page.items}
 
 
 @blp.post("/suppliers")
@@ -46,6 +50,7 @@ def list_suppliers(args):
 @blp.arguments(SupplierInSchema)
 @blp.response(201, SupplierSchema)
 def create_supplier(data):
+    """Add a supplier; name, code and currency are required."""
     return services.create_supplier(dbs(), identity().organisation.id, data)
 
 
@@ -53,6 +58,7 @@ def create_supplier(data):
 @token_required(kind="client")
 @blp.response(200, SupplierSchema)
 def get_supplier(supplier_id: uuid.UUID):
+    """One supplier, with its qualification in words."""
     return services.get_supplier(dbs(), identity().organisation.id, supplier_id)
 
 
@@ -61,4 +67,5 @@ def get_supplier(supplier_id: uuid.UUID):
 @blp.arguments(SupplierPatchSchema(partial=True))
 @blp.response(200, SupplierSchema)
 def update_supplier(data, supplier_id: uuid.UUID):
+    """Change the fields sent; each change is audited."""
     return services.update_supplier(dbs(), identity().organisation.id, supplier_id, data)

@@ -10,6 +10,7 @@ import uuid
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from baton.client_portal.suppliers.forms import ImportForm, SupplierForm
+from baton.platform import exports
 from baton.platform.auth import identity, require
 from baton.platform.db import utc_today
 from baton.platform.errors import ValidationFailed
@@ -75,6 +76,41 @@ def index():
         statuses=services.STATUS_LABELS,
         categories=services.categories_in_use(dbs(), _tenant_id()),
         can_write=identity().can("supplier.write"),
+    )
+
+
+@bp.get("/export")
+@require(kind="client")
+def export():
+    """The list as filtered on the page, every page of it, as CSV or XLSX."""
+    fmt = exports.format_from(request.args)
+    page = services.list_suppliers(
+        dbs(), _tenant_id(), _filters(), page=1, per_page=exports.MAX_ROWS
+    )
+    header = [
+        "Code", "Name", "Qualification", "Qualified until", "Currency", "Country",
+        "Payment terms", "Incoterms", "Categories", "Contact", "Email", "Phone", "Address",
+    ]  # fmt: skip
+    rows = (
+        [
+            s.code,
+            s.name,
+            services.STATUS_LABELS.get(s.qualification_status, s.qualification_status),
+            s.qualified_until,
+            s.currency,
+            s.country,
+            s.payment_terms,
+            s.incoterms,
+            ", ".join(s.categories or []),
+            s.contact_name,
+            s.contact_email,
+            s.contact_phone,
+            s.address,
+        ]  # fmt: skip
+        for s in page.items
+    )
+    return exports.export_response(
+        fmt, "suppliers", header, rows, tz_name=identity().organisation.timezone
     )
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
-from baton.platform.api import token_required
+from baton.platform.api import ApiBlueprint, token_required
 from baton.platform.auth import identity
 from baton.platform.web import dbs
 from baton.procurement.handoff import queue, review
@@ -20,7 +18,12 @@ from baton.sourcing.requirements.schemas import (
     ReturnInputSchema,
 )
 
-blp = Blueprint("api_queue", __name__, description="The provider's handoff queue")
+blp = ApiBlueprint(
+    "api_queue",
+    __name__,
+    description="The provider's handoff queue",
+    ids={"requirement_id": "the handed-off requirement's id, from GET /api/v1/queue"},
+)
 
 
 def _org_id() -> uuid.UUID:
@@ -32,6 +35,7 @@ def _org_id() -> uuid.UUID:
 @blp.arguments(QueueQuerySchema, location="query")
 @blp.response(200, QueuePageSchema)
 def read_queue(args):
+    """The handoffs across every engaged client, 50 a page."""
     ident = identity()
     filters = queue.QueueFilters(**{k: v for k, v in args.items() if v is not None})
     page = queue.read_queue(dbs(), ident.organisation, None, filters, with_due_today=False)
@@ -64,6 +68,7 @@ def read_queue(args):
 @token_required(kind="provider")
 @blp.response(200, RequirementOutputSchema)
 def queue_item(requirement_id: uuid.UUID):
+    """One handed-off requirement, readiness judged on its current snapshot."""
     req = review.get_for_provider(dbs(), _org_id(), requirement_id)
     return represent(dbs(), req, provider_view=True)
 
@@ -73,6 +78,7 @@ def queue_item(requirement_id: uuid.UUID):
 @blp.arguments(AcceptInputSchema)
 @blp.response(200, RequirementOutputSchema)
 def accept_requirement(data, requirement_id: uuid.UUID):
+    """Accept the handoff; refused while hard failures remain."""
     req = review.accept(dbs(), _org_id(), None, requirement_id, data.get("comment"))
     return represent(dbs(), req, provider_view=True)
 
@@ -82,6 +88,7 @@ def accept_requirement(data, requirement_id: uuid.UUID):
 @blp.arguments(ReturnInputSchema)
 @blp.response(200, RequirementOutputSchema)
 def return_requirement(data, requirement_id: uuid.UUID):
+    """Return the handoff to the client with reasons."""
     req = review.return_requirement(
         dbs(), _org_id(), None, requirement_id, data["reasons"], data.get("comment")
     )

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from baton.platform import exports
 from baton.platform.auth import identity, require
 from baton.platform.db import utcnow
 from baton.platform.errors import ServiceError, ValidationFailed
@@ -96,6 +97,49 @@ def index():
         me=ident.user.id if ident.user else None,
         now=utcnow(),
     )
+
+
+@bp.get("/export")
+@require(kind="provider")
+def export():
+    """The queue as filtered on the page, every page of it, as CSV or XLSX."""
+    fmt = exports.format_from(request.args)
+    ident = identity()
+    filters, problems = _filters_from(request.args)
+    if problems:
+        raise ValidationFailed(problems)
+    filters.page = 1
+    page = services.read_queue(
+        dbs(),
+        ident.organisation,
+        ident.user.id if ident.user else None,
+        filters,
+        page_size=exports.MAX_ROWS,
+        with_due_today=False,
+    )
+    labels = states.REQUIREMENT.labels
+    tz_name = ident.organisation.timezone
+    header = [
+        "Client", "Reference", "Title", "Status", "Priority", "Ready", "Supplier", "Buyer",
+        f"Handed off ({tz_name})", f"SLA due ({tz_name})", "Earliest need-by",
+    ]  # fmt: skip
+    rows = (
+        [
+            row.client_name,
+            row.requirement.client_reference,
+            row.requirement.title,
+            labels.get(row.requirement.status, row.requirement.status),
+            row.requirement.priority,
+            row.requirement.ready,
+            row.supplier_name,
+            row.buyer_name,
+            row.requirement.submitted_at,
+            row.requirement.sla_due_at,
+            row.requirement.earliest_need_by,
+        ]  # fmt: skip
+        for row in page.rows
+    )
+    return exports.export_response(fmt, "queue", header, rows, tz_name=tz_name)
 
 
 def _back_url(requirement_id: uuid.UUID) -> str:

@@ -42,6 +42,8 @@ def revision_response(revision: DocumentRevision) -> Response:
         )
         response.headers["Content-Length"] = str(revision.size)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; sandbox; frame-ancestors 'none'"
+        )
     response.headers["Cache-Control"] = "private, no-store"
     return response

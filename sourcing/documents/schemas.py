@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from baton.platform.api import PageQuerySchema, page_schema
 from baton.sourcing.documents.services import CLIENT_KINDS
 
 
@@ -36,27 +37,40 @@ class DocumentWithRevisionsSchema(DocumentSchema):
 
 class NewDocumentFormSchema(Schema):
     kind = fields.String(
-        required=True, validate=validate.OneOf(CLIENT_KINDS, error="Must be one of: {choices}.")
+        required=True,
+        validate=validate.OneOf(CLIENT_KINDS, error="Must be one of: {choices}."),
+        metadata={"description": f"one of {', '.join(CLIENT_KINDS)}"},
     )
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "what the document is, as people will look for it"},
+    )
     number = fields.String(
         validate=validate.Length(max=64),
         metadata={"description": "Your document number; numbered DOC-00001… when left out"},
     )
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(
+        validate=validate.Length(max=2000), metadata={"description": "what changed, and why"}
+    )
 
 
 class RevisionFormSchema(Schema):
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(
+        validate=validate.Length(max=2000), metadata={"description": "what changed, and why"}
+    )
 
 
 class FileSchema(Schema):
     file = Upload(required=True, metadata={"description": "The file (multipart/form-data)"})
 
 
-class DocumentQuerySchema(Schema):
-    kind = fields.String(validate=validate.OneOf(CLIENT_KINDS))
-    q = fields.String(metadata={"description": "Part of the title or number"})
+class DocumentQuerySchema(PageQuerySchema):
+    kind = fields.String(
+        validate=validate.OneOf(CLIENT_KINDS),
+        metadata={"description": f"one of {', '.join(CLIENT_KINDS)}"},
+    )
+    q = fields.String(metadata={"description": "part of the title or number"})
 
 
 class DownloadUrlSchema(Schema):
@@ -64,3 +78,7 @@ class DownloadUrlSchema(Schema):
     expires_in = fields.Integer(
         allow_none=True, metadata={"description": "Seconds the URL stays valid"}
     )
+
+
+DocumentPageSchema = page_schema(DocumentSchema, "DocumentPage")
+RevisionPageSchema = page_schema(RevisionSchema, "RevisionPage")

@@ -74,10 +74,13 @@ def _freeze(
     }
     previous = None
     if req.current_snapshot_id is not None:  # never submitted: no snapshot to follow
+        # Numbered per provider: a requirement moved to another provider starts
+        # at v1 there, since that provider never sees the first one's versions.
         previous = session.scalar(
             sa.select(sa.func.max(HandoffSnapshot.version)).where(
                 HandoffSnapshot.tenant_id == req.tenant_id,
                 HandoffSnapshot.requirement_id == req.id,
+                HandoffSnapshot.provider_id == req.provider_id,
             )
         )
     version = (previous or 0) + 1

@@ -199,8 +199,13 @@ class HandoffSnapshot(IdMixin, ProviderOwned, Base):
             ["requirements.tenant_id", "requirements.id"],
             name="fk_snapshots_requirement",
         ),
+        # Numbered per provider: one moved to another provider starts at v1 there.
         sa.UniqueConstraint(
-            "tenant_id", "requirement_id", "version", name="uq_snapshots_requirement_version"
+            "tenant_id",
+            "requirement_id",
+            "provider_id",
+            "version",
+            name="uq_snapshots_requirement_version",
         ),
     )
 

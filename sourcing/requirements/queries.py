@@ -111,7 +111,8 @@ def snapshots_of(session: Session, req: Requirement) -> list[HandoffSnapshot]:
                 HandoffSnapshot.tenant_id == req.tenant_id,
                 HandoffSnapshot.requirement_id == req.id,
             )
-            .order_by(HandoffSnapshot.version.desc())
+            # Versions restart per provider, so time orders them across providers.
+            .order_by(HandoffSnapshot.created_at.desc(), HandoffSnapshot.version.desc())
         )
     )
 
@@ -346,7 +347,14 @@ def compare_snapshot(
         except (ValueError, NotFound):
             against = None
     if against is None:
-        against = next((s for s in snaps if s.version == snap.version - 1), None)
+        against = next(
+            (
+                s
+                for s in snaps
+                if s.provider_id == snap.provider_id and s.version == snap.version - 1
+            ),
+            None,
+        )
     return {
         "snap": snap,
         "snapshots": snaps,

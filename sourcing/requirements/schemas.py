@@ -14,10 +14,11 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_load, validate
 
+from baton.platform.api import page_schema
 from baton.platform.errors import ValidationFailed
 from baton.platform.inputs import MAX_PAGE
 from baton.sourcing.requirements.models import PRIORITIES, RETURN_REASONS
-from baton.sourcing.requirements.states import REQUIREMENT
+from baton.sourcing.requirements.states import QUEUE, REQUIREMENT
 from baton.sourcing.suppliers.models import INCOTERMS
 
 NUMBER = {"invalid": "Enter a number, like 12.50.", "special": "Enter a number, like 12.50."}
@@ -300,34 +301,49 @@ class RequirementQuerySchema(InputSchema):
     )
 
 
-class RequirementPageSchema(Schema):
-    """The list envelope every list of the API shares: a page of items."""
-
-    page = fields.Integer()
-    has_next = fields.Boolean()
-    items = fields.List(fields.Nested(RequirementOutputSchema))
-
-
-class QueuePageSchema(Schema):
-    page = fields.Integer()
-    has_next = fields.Boolean()
-    items = fields.List(fields.Nested(QueueItemSchema))
+RequirementPageSchema = page_schema(RequirementOutputSchema, "RequirementPage")
+QueuePageSchema = page_schema(QueueItemSchema, "QueuePage")
 
 
 class QueueQuerySchema(InputSchema):
-    client_id = fields.UUID(load_default=None)
-    status = fields.String(load_default=None)
+    client_id = fields.UUID(
+        load_default=None, metadata={"description": "one client's id, from GET /api/v1/engagements"}
+    )
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(sorted(QUEUE)),
+        metadata={"description": f"one of {', '.join(sorted(QUEUE))}"},
+    )
     buyer = fields.String(load_default=None, metadata={"description": "me, none, or a user id"})
-    priority = fields.String(load_default=None)
-    need_by_from = fields.Date(load_default=None)
-    need_by_to = fields.Date(load_default=None)
-    readiness = fields.String(load_default=None, metadata={"description": "ready or not_ready"})
+    priority = fields.String(
+        load_default=None,
+        validate=validate.OneOf(PRIORITIES),
+        metadata={"description": f"one of {', '.join(PRIORITIES)}"},
+    )
+    need_by_from = fields.Date(
+        load_default=None, metadata={"description": "earliest need-by on or after, YYYY-MM-DD"}
+    )
+    need_by_to = fields.Date(
+        load_default=None, metadata={"description": "earliest need-by on or before, YYYY-MM-DD"}
+    )
+    readiness = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("ready", "not_ready")),
+        metadata={"description": "ready or not_ready"},
+    )
     q = fields.String(
         load_default=None,
         validate=validate.Length(max=200),
         metadata={"description": "words of the reference, title, supplier name or an item code"},
     )
     sort = fields.String(
-        load_default="sla", allow_none=True, metadata={"description": "sla, need_by or age"}
+        load_default="sla",
+        allow_none=True,
+        validate=validate.OneOf(("sla", "need_by", "age")),
+        metadata={"description": "sla (default), need_by or age"},
     )
-    page = fields.Integer(load_default=1)
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"the page, from 1 to {MAX_PAGE:,}; 50 items a page"},
+    )

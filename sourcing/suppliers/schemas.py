@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from baton.platform.api import PageQuerySchema, page_schema
 from baton.sourcing.suppliers.currencies import ISO_4217
 from baton.sourcing.suppliers.models import INCOTERMS, QUALIFICATION_STATUSES
 from baton.sourcing.suppliers.services import qualification_label
@@ -77,17 +78,16 @@ class SupplierPatchSchema(SupplierInSchema):
     """Any subset of the fields; load it with ``partial=True``."""
 
 
-class SupplierQuerySchema(Schema):
-    q = fields.String(metadata={"description": "Part of the name or code"})
-    status = fields.String(validate=_upper(QUALIFICATION_STATUSES))
-    category = fields.String()
-    lapsed = fields.Boolean()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+class SupplierQuerySchema(PageQuerySchema):
+    q = fields.String(metadata={"description": "part of the name or code"})
+    status = fields.String(
+        validate=_upper(QUALIFICATION_STATUSES),
+        metadata={"description": f"one of {', '.join(QUALIFICATION_STATUSES)}"},
+    )
+    category = fields.String(metadata={"description": "one category, exactly as listed"})
+    lapsed = fields.Boolean(
+        metadata={"description": "true: only suppliers whose qualified_until has passed"}
+    )
 
 
-class SupplierPageSchema(Schema):
-    items = fields.List(fields.Nested(SupplierSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    pages = fields.Integer()
+SupplierPageSchema = page_schema(SupplierSchema, "SupplierPage")

@@ -299,9 +299,11 @@ def test_distributed_tables_have_tenant_id_first_in_their_keys(owner_connection)
         "requirement_id",
         "line_no",
     )
+    # Numbered per provider (migration 0006b), still led by tenant_id.
     assert tables["handoff_snapshots"].uniques["uq_snapshots_requirement_version"] == (
         "tenant_id",
         "requirement_id",
+        "provider_id",
         "version",
     )
     assert tables["requirement_line_specs"].uniques["uq_line_specs_line_revision"] == (

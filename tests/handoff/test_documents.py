@@ -241,3 +241,20 @@ def test_a_revision_row_can_never_be_changed(app, world):
         finally:
             session.rollback()
             session.close()
+
+
+def test_a_download_carries_the_security_headers_of_every_answer(app, world):
+    client = app.test_client()
+    login(client, world.email("acme_sourcing"))
+    document_id = document_id_from(upload_new(client, pdf()))
+    (revision,) = revisions(app, document_id)
+    download = client.get(f"/client/documents/{document_id}/revisions/{revision.id}/download")
+    assert download.status_code == 200
+    csp = download.headers["Content-Security-Policy"]
+    # The file's own policy is stricter than a page's, and nothing may frame it.
+    assert "default-src 'none'" in csp and "sandbox" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert download.headers["X-Frame-Options"] == "DENY"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Referrer-Policy"] == "same-origin"
+    assert "no-store" in download.headers["Cache-Control"]

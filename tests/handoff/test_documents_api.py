@@ -39,8 +39,8 @@ def test_an_erp_uploads_revises_lists_and_downloads(app, world):
     assert revised.json["revision_no"] == 2 and revised.json["note"] == "rev B"
 
     listed = client.get(f"/api/v1/documents/{document['id']}/revisions", headers=auth)
-    assert [r["revision_no"] for r in listed.json] == [2, 1]
-    first_id = listed.json[1]["id"]
+    assert [r["revision_no"] for r in listed.json["items"]] == [2, 1]
+    first_id = listed.json["items"][1]["id"]
 
     link = client.get(
         f"/api/v1/documents/{document['id']}/revisions/{first_id}/download-url", headers=auth
@@ -101,5 +101,7 @@ def test_another_clients_document_answers_404_by_api(app, world):
         content_type="multipart/form-data",
     )
     assert attach.status_code == 404
-    assert all(d["id"] != document_id for d in client.get("/api/v1/documents", headers=ours).json)
+    assert all(
+        d["id"] != document_id for d in client.get("/api/v1/documents", headers=ours).json["items"]
+    )
     assert len(revisions(app, uuid.UUID(document_id))) == 1

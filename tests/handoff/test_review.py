@@ -361,3 +361,32 @@ def test_a_providers_audit_log_shows_its_buyers_work_in_its_clients_chains(app, 
     other = app.test_client()
     login(other, world.email("other_admin"))
     assert 'data-action="requirement.accept"' not in other.get("/organisation/audit").text
+
+
+def test_a_requirement_moved_to_another_provider_starts_at_snapshot_v1_there(app, world):
+    supplier = h.make_supplier(app, world, "globex")
+    data = h.good_data(world, supplier) | {"engagement_id": world.engagements["globex-north"]}
+    rid = h.create_draft(app, world, data, org="globex")
+    h.submit(app, world, rid, org="globex")
+    with h.as_provider(app, world) as (session, uid):
+        review.return_requirement(
+            session, world.orgs["north"], uid, rid, [{"code": "other", "comment": "Not ours"}]
+        )
+    moved = h.input_data(app, rid) | {"engagement_id": world.engagements["globex-other"]}
+    with h.as_client(app, world, "globex") as (session, uid):
+        services.save_draft(session, world.orgs["globex"], uid, moved, rid)
+    h.submit(app, world, rid, org="globex")
+
+    other = app.test_client()
+    login(other, world.email("other_buyer"))
+    page = other.get(f"/provider/requirements/{rid}")
+    assert page.status_code == 200
+    assert "snapshot v1" in page.text and "snapshot v2" not in page.text
+    headers = h.api_headers(app, world.orgs["other"], "viewer")
+    item = app.test_client().get(f"/api/v1/queue/{rid}", headers=headers).get_json()
+    assert item["snapshot_version"] == 1
+    # The client keeps both handoffs, each numbered for its own provider, newest first.
+    client = app.test_client()
+    login(client, world.email("globex_sourcing"))
+    detail = client.get(f"/client/requirements/{rid}").text
+    assert detail.count("v1") >= 2 and "v2" not in detail

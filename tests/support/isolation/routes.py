@@ -20,6 +20,8 @@ PUBLIC_ENDPOINTS: dict[str, str] = {
     "static": "CSS, JS and images shipped with the app",
     "bootstrap.static": "Bootstrap's files, served locally instead of from a CDN",
     "api-docs.openapi_json": "the API description; holds no data",
+    "api_reference.page": "the API description as a page for people; holds no data",
+    "api_reference.static": "Swagger UI's files from the swagger-ui-bundle package",
 }
 # Registered only in some configurations; listed so they pass where they exist.
 _DEV_MAIL = (
