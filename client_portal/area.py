@@ -30,5 +30,6 @@ AREA = Area(
         EntityLink("client", "supplier", "client_suppliers.detail", "supplier_id"),
         EntityLink("client", "document", "client_documents.detail", "document_id"),
         EntityLink("client", "requirement", "client_requirements.detail", "requirement_id"),
+        EntityLink("client", "purchase_order", "client_orders.detail", "po_id"),
     ),
 )

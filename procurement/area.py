@@ -10,5 +10,6 @@ AREA = Area(
     models=("baton.procurement.orders.models",),
     jobs=("baton.procurement.orders.release",),
     notifications=("baton.procurement.orders.notifications",),
+    audit_words=("baton.procurement.audit_words",),
     demo="baton.procurement.demo.story:seed_handoff",
 )

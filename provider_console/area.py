@@ -23,5 +23,6 @@ AREA = Area(
     ),
     entity_links=(
         EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),
+        EntityLink("provider", "purchase_order", "provider_orders.detail", "po_id"),
     ),
 )

@@ -76,7 +76,7 @@ PURCHASE_ORDER = Machine(
             ("approved",),
             "released",
             side=PROVIDER,
-            event="released",
+            # No event: the supplier's email is a job of its own (release.SEND_PO).
             waits_on=SUPPLIER,
             verb="released",
         ),
@@ -111,7 +111,6 @@ PURCHASE_ORDER = Machine(
             BEFORE_RECEIPT,
             "cancelled",
             side=PROVIDER,
-            event="cancelled",
             verb="cancelled",
         ),
     ],

@@ -8,9 +8,8 @@ from __future__ import annotations
 import uuid
 
 from flask import request
-from flask_smorest import Blueprint
 
-from baton.platform.api import token_required
+from baton.platform.api import ApiBlueprint, token_required
 from baton.platform.auth import identity
 from baton.platform.errors import ServiceError
 from baton.platform.web import dbs
@@ -36,7 +35,12 @@ from baton.procurement.orders.schemas import (
     UpdateOrderSchema,
 )
 
-blp = Blueprint("api_orders", __name__, description="Purchase orders")
+blp = ApiBlueprint(
+    "api_orders",
+    __name__,
+    description="Purchase orders",
+    ids={"po_id": "the purchase order's id, from GET /purchase-orders"},
+)
 
 
 class PreconditionFailed(ServiceError):

@@ -299,7 +299,7 @@ def test_distributed_tables_have_tenant_id_first_in_their_keys(owner_connection)
         "requirement_id",
         "line_no",
     )
-    # Numbered per provider (migration 0006b), still led by tenant_id.
+    # Numbered per provider (migration 0008), still led by tenant_id.
     assert tables["handoff_snapshots"].uniques["uq_snapshots_requirement_version"] == (
         "tenant_id",
         "requirement_id",

@@ -71,7 +71,8 @@ def test_a_handed_off_requirement_says_so_rather_than_ready_to_hand_off(app, wor
 
 def test_the_conditional_supplier_warning_is_worded_for_its_reader(app, world):
     supplier = h.make_supplier(app, world, status="conditional")
-    rid = h.submitted(app, world, supplier)
+    rid = h.create_draft(app, world, h.good_data(world, supplier))
+    h.submit(app, world, rid, accept_warnings=True)
     client_page = visible(
         _signed_in(app, world.email("acme_sourcing")).get(f"/client/requirements/{rid}").text
     )
