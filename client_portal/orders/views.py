@@ -8,12 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from baton.platform.auth import identity, require
 from baton.platform.errors import ServiceError, ValidationFailed
-from baton.platform.inputs import page_from
 from baton.platform.pages import refused
 from baton.platform.web import dbs, refuse
 from baton.procurement.orders import approvals, overview, policy, queries
 from baton.procurement.orders.models import PurchaseOrder
-from baton.procurement.orders.states import PURCHASE_ORDER
 
 bp = Blueprint("client_orders", __name__, url_prefix="/client")
 
@@ -30,27 +28,15 @@ def _user_id() -> uuid.UUID:
 @require(kind="client")
 def index():
     session = dbs()
-    status = (request.args.get("status") or "").strip()
-    if status and not PURCHASE_ORDER.is_known_filter(status):
-        status = ""
-    q = (request.args.get("q") or "").strip()[:40]
-    page = page_from(request.args.get("page"))
-    orders, has_next = queries.list_orders(
+    listed = queries.list_from_args(
         session,
         [PurchaseOrder.tenant_id == _tenant_id(), PurchaseOrder.submitted_at.is_not(None)],
-        status=status or None,
-        q=q or None,
-        page=page,
+        request.args,
     )
     return render_template(
         "client/orders/index.html",
-        orders=orders,
-        has_next=has_next,
-        page=page,
-        status=status,
-        q=q,
-        machine=PURCHASE_ORDER,
-        providers=overview.organisation_names(session, {po.provider_id for po in orders}),
+        **listed,
+        providers=overview.organisation_names(session, {po.provider_id for po in listed["orders"]}),
     )
 
 

@@ -168,3 +168,23 @@ def by_requirement(orders: list[PurchaseOrder]) -> dict[uuid.UUID, list[Purchase
             if po not in found[line.requirement_id]:
                 found[line.requirement_id].append(po)
     return found
+
+
+def list_from_args(session: Session, where: list, args) -> dict:
+    """A list page as the query string asks: an unknown status is dropped, not fatal."""
+    from baton.platform.inputs import page_from
+
+    status = (args.get("status") or "").strip()
+    if status and not PURCHASE_ORDER.is_known_filter(status):
+        status = ""
+    q = (args.get("q") or "").strip()[:40]
+    page = page_from(args.get("page"))
+    orders, has_next = list_orders(session, where, status=status or None, q=q or None, page=page)
+    return {
+        "orders": orders,
+        "has_next": has_next,
+        "page": page,
+        "status": status,
+        "q": q,
+        "machine": PURCHASE_ORDER,
+    }

@@ -30,40 +30,25 @@ def line_edits(form) -> list[dict[str, Any]]:
     return rows
 
 
+def _rows(form, marker: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One dict per line whose ``lines-<n>-<marker>`` field was sent."""
+    return [
+        {"line_no": i, **{name: form.get(f"lines-{i}-{name}", "") for name in names}}
+        for i in range(1, MAX_ROWS + 1)
+        if f"lines-{i}-{marker}" in form
+    ]
+
+
 def ack_lines(form) -> list[dict[str, Any]]:
-    rows = []
-    for i in range(1, MAX_ROWS + 1):
-        prefix = f"lines-{i}-"
-        if prefix + "outcome" not in form:
-            continue
-        rows.append(
-            {
-                "line_no": i,
-                **{
-                    name: form.get(prefix + name, "")
-                    for name in ("outcome", "promised_date", "quantity", "unit_price", "note")
-                },
-            }
-        )
-    return rows
+    return _rows(form, "outcome", ("outcome", "promised_date", "quantity", "unit_price", "note"))
 
 
 def receipt_lines(form) -> list[dict[str, Any]]:
-    rows = []
-    for i in range(1, MAX_ROWS + 1):
-        prefix = f"lines-{i}-"
-        if prefix + "quantity_received" not in form:
-            continue
-        rows.append(
-            {
-                "line_no": i,
-                **{
-                    name: form.get(prefix + name, "")
-                    for name in ("quantity_received", "quantity_rejected", "reject_reason")
-                },
-            }
-        )
-    return rows
+    return _rows(
+        form,
+        "quantity_received",
+        ("quantity_received", "quantity_rejected", "reject_reason"),
+    )
 
 
 def version_from(form) -> int | None:

@@ -8,7 +8,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from baton.platform.auth import identity, require
 from baton.platform.errors import ServiceError, ValidationFailed
-from baton.platform.inputs import page_from
 from baton.platform.pages import refused
 from baton.platform.web import dbs, refuse
 from baton.procurement.orders import (
@@ -41,27 +40,13 @@ def _user_id() -> uuid.UUID | None:
 @require(kind="provider")
 def index():
     session = dbs()
-    status = (request.args.get("status") or "").strip()
-    if status and not PURCHASE_ORDER.is_known_filter(status):
-        status = ""
-    q = (request.args.get("q") or "").strip()[:40]
-    page = page_from(request.args.get("page"))
-    orders, has_next = queries.list_orders(
-        session,
-        queries.provider_scope(session, _provider_id()),
-        status=status or None,
-        q=q or None,
-        page=page,
+    listed = queries.list_from_args(
+        session, queries.provider_scope(session, _provider_id()), request.args
     )
     return render_template(
         "provider/orders/index.html",
-        orders=orders,
-        has_next=has_next,
-        page=page,
-        status=status,
-        q=q,
-        machine=PURCHASE_ORDER,
-        clients=overview.organisation_names(session, {po.tenant_id for po in orders}),
+        **listed,
+        clients=overview.organisation_names(session, {po.tenant_id for po in listed["orders"]}),
     )
 
 
