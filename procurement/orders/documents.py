@@ -19,13 +19,11 @@ from baton.procurement.orders.pdf import (
 from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Organisation, User
 
-# The client's language conventions; an organisation setting can replace this later.
+# When the client organisation names no locale.
 DEFAULT_LOCALE = "en_GB"
 
 
-def pdf_facts(
-    session: Session, po: PurchaseOrder, locale: str = DEFAULT_LOCALE
-) -> PurchaseOrderPdf:
+def pdf_facts(session: Session, po: PurchaseOrder, locale: str | None = None) -> PurchaseOrderPdf:
     client = session.get(Organisation, po.tenant_id)
     provider = session.get(Organisation, po.provider_id)
     supplier = session.get(Supplier, po.supplier_id)
@@ -36,7 +34,8 @@ def pdf_facts(
         revision=po.revision,
         issued_on=issued,
         currency=po.currency,
-        locale=locale,
+        # The client's language conventions: its order, its numbers and dates.
+        locale=locale or getattr(client, "locale", None) or DEFAULT_LOCALE,
         client=PdfParty(name=client.name),
         supplier=PdfParty(
             name=supplier.name,

@@ -127,3 +127,19 @@ def links_supplier():
     from baton.sourcing.suppliers.models import Supplier
 
     return Supplier
+
+
+def test_the_pdf_reads_in_the_clients_language_conventions(app, world):
+    import io
+
+    from pypdf import PdfReader
+
+    from baton.tenants.models import Organisation
+
+    with h.service_session(app) as session:
+        session.get(Organisation, world.orgs["acme"]).locale = "de_DE"
+    po_id = o.released(app, world)
+    download = app.test_client().get(f"/supplier/orders/{_link(app, po_id)}/pdf")
+    assert download.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(download.data)).pages)
+    assert "962,50" in text and o.load(app, po_id).number in text
