@@ -10,10 +10,9 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app, url_for
-from flask_smorest import Blueprint
 
 from baton.platform import storage
-from baton.platform.api import token_required
+from baton.platform.api import ApiBlueprint, token_required
 from baton.platform.auth import identity
 from baton.platform.web import dbs
 from baton.sourcing.documents import services
@@ -23,13 +22,12 @@ from baton.sourcing.documents.schemas import (
     DocumentSchema,
     DocumentWithRevisionsSchema,
     DownloadUrlSchema,
-    FileSchema,
-    NewDocumentFormSchema,
-    RevisionFormSchema,
+    NewDocumentUploadSchema,
     RevisionSchema,
+    RevisionUploadSchema,
 )
 
-blp = Blueprint("api_documents", __name__, description="The client's documents and revisions")
+blp = ApiBlueprint("api_documents", __name__, description="The client's documents and revisions")
 
 
 def _tenant_id() -> uuid.UUID:
@@ -60,11 +58,10 @@ def list_documents(args):
 
 @blp.post("/documents")
 @token_required(kind="client", permission="document.write")
-@blp.arguments(NewDocumentFormSchema, location="form")
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(NewDocumentUploadSchema, location="multipart")
 @blp.response(201, DocumentWithRevisionsSchema)
-def create_document(form, files):
-    upload = files["file"]
+def create_document(form):
+    upload = form["file"]
     revision = services.create_document(
         dbs(),
         storage.get_store(),
@@ -96,11 +93,10 @@ def list_revisions(document_id: uuid.UUID):
 
 @blp.post("/documents/<uuid:document_id>/revisions")
 @token_required(kind="client", permission="document.write")
-@blp.arguments(RevisionFormSchema, location="form")
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(RevisionUploadSchema, location="multipart")
 @blp.response(201, RevisionSchema)
-def add_revision(form, files, document_id: uuid.UUID):
-    upload = files["file"]
+def add_revision(form, document_id: uuid.UUID):
+    upload = form["file"]
     return services.add_revision(
         dbs(),
         storage.get_store(),
