@@ -99,3 +99,28 @@ def test_engagement_sla_hours_are_documented_as_the_strings_they_are(app, world)
     hours = openapi(app)["components"]["schemas"]["Engagement"]["properties"]
     assert hours["sla_handoff_to_release_hours"]["type"] == "string"
     assert hours["sla_release_to_ack_hours"]["type"] == "string"
+
+
+@pytest.mark.parametrize("path", ["/login", "/password/forgot"])
+def test_a_nul_in_the_sign_in_email_is_refused_by_name(app, world, path):
+    from tests.support.world import PASSWORD
+
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "2001:db8::f00d"  # its own sign-in throttle
+    response = client.post(path, data={"email": "admin\x00@example.com", "password": PASSWORD})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert "Enter a valid email address" in response.get_data(as_text=True)
+
+
+def test_an_invitation_to_an_address_with_a_control_character_names_the_email(app, world):
+    from tests.support.world import login
+
+    client = app.test_client()
+    login(client, world.email("acme_admin"))
+    response = client.post(
+        "/organisation/members/invite",
+        data={"email": "new\x00person@example.com", "role": "viewer"},
+        follow_redirects=True,
+    )
+    assert response.status_code < 500
+    assert "Enter a valid email address" in response.get_data(as_text=True)
