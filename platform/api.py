@@ -10,9 +10,12 @@ import re
 from collections.abc import Callable
 from functools import wraps
 
+import flask
 from flask import Flask
 from flask_smorest import Api, Blueprint, abort
 from marshmallow import Schema, fields, validate
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from baton.platform.auth import identity
 from baton.platform.inputs import MAX_PAGE
@@ -85,11 +88,63 @@ def page_from_rows(rows: list, page: int, size: int = PAGE_SIZE) -> dict:
     return {"page": page, "has_next": len(rows) > size, "items": rows[:size]}
 
 
-class ApiBlueprint(Blueprint):
-    """A blueprint whose path ids are described once, by name, for the OpenAPI
-    document: ``ids={"supplier_id": "the supplier's id, from GET /suppliers"}``.
-    flask-smorest documents a path parameter's type only, not what it names."""
+class ErrorSchema(Schema):
+    """What every API error answers (baton.platform.pages.error_response)."""
 
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status code"})
+    message = fields.String(required=True, metadata={"description": "What went wrong"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Field path -> what is wrong with it (lines.0.quantity)"},
+    )
+
+
+class BatonApi(Api):
+    """flask-smorest registers its JSON handler for every HTTPException app-wide,
+    which turned the browser's friendly 404 page into JSON. All errors go
+    through baton.platform.pages instead: pages stay HTML, and the API answers
+    in one shape, ``{"status", "message", "errors": {field: message}}``, and
+    the document says so."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        from baton.platform.pages import error_response
+
+        data = getattr(error, "data", None) or {}
+        return error_response(
+            error.code or 500, data.get("message"), field_errors(data.get("messages"))
+        )
+
+
+api = BatonApi()
+
+
+class _Parser(FlaskParser):
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req: flask.Request, schema: Schema):
+        """Form fields and files of one multipart body, read by one schema."""
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class ApiBlueprint(Blueprint):
+    """A flask-smorest Blueprint that also reads ``location="multipart"``: an
+    upload's fields and its file in one schema. With a ``form`` and a
+    ``files`` schema apart, the document put the fields in OpenAPI 2's
+    ``formData`` parameters, which no OpenAPI 3 client sends, beside a body of
+    the file alone."""
+
+    ARGUMENTS_PARSER = _Parser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+    # Path ids are described once, by name, for the OpenAPI document:
+    # ``ids={"supplier_id": "the supplier's id, from GET /suppliers"}``;
+    # flask-smorest documents a path parameter's type only, not what it names.
     def __init__(self, *args, ids: dict[str, str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.ids = ids or {}
@@ -102,24 +157,6 @@ class ApiBlueprint(Blueprint):
             if name in self.ids
         ]
         return super().route(rule, parameters=[*(parameters or []), *described], **options)
-
-
-class BatonApi(Api):
-    """flask-smorest registers its JSON handler for every HTTPException app-wide,
-    which turned the browser's friendly 404 page into JSON. All errors go
-    through baton.platform.pages instead: pages stay HTML, and the API answers
-    in one shape, ``{"status", "message", "errors": {field: message}}``."""
-
-    def handle_http_exception(self, error):
-        from baton.platform.pages import error_response
-
-        data = getattr(error, "data", None) or {}
-        return error_response(
-            error.code or 500, data.get("message"), field_errors(data.get("messages"))
-        )
-
-
-api = BatonApi()
 
 
 def token_required(kind: str | None = None, permission: str | None = None) -> Callable:

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
+
+EMAIL_MESSAGE = "Enter a valid email address, like name@example.com."
+
+
+class OneLineText:
+    """Refuses NUL and the other control characters (line breaks too): no
+    email address or name has one, and PostgreSQL cannot even look a NUL up."""
+
+    def __init__(self, message: str = "Remove the control characters from this field.") -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field) -> None:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data or ""):
+            raise ValidationError(self.message)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(message="Enter your email.")])
+    email = EmailField(
+        "Email", validators=[DataRequired(message="Enter your email."), OneLineText(EMAIL_MESSAGE)]
+    )
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password.")])
     next = HiddenField()
 
@@ -19,7 +35,9 @@ class AcceptInvitationForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(message="Enter your email.")])
+    email = EmailField(
+        "Email", validators=[DataRequired(message="Enter your email."), OneLineText(EMAIL_MESSAGE)]
+    )
 
 
 class ResetPasswordForm(FlaskForm):

@@ -18,7 +18,8 @@ from baton.tenants.models import (
     Organisation,
 )
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No whitespace or control characters (a NUL cannot even be stored).
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 ORG_FIELDS = ("name", "slug", "kind", "code", "timezone", "locale", "is_active")
 
 

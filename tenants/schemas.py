@@ -18,6 +18,9 @@ class MeSchema(Schema):
     token = fields.String(metadata={"description": "Label of the token used"})
 
 
+HOURS = {"type": "string", "format": "decimal", "example": "48.00"}
+
+
 class EngagementSchema(Schema):
     id = fields.UUID()
     client = fields.Nested(OrganisationSchema)
@@ -25,8 +28,10 @@ class EngagementSchema(Schema):
     status = fields.String()
     starts_on = fields.Date()
     ends_on = fields.Date(allow_none=True)
-    sla_handoff_to_release_hours = fields.Decimal(as_string=True)
-    sla_release_to_ack_hours = fields.Decimal(as_string=True)
+    # Sent as strings ("48.00") so no client rounds them through a float; the
+    # document has to say so, apispec would call a Decimal a number.
+    sla_handoff_to_release_hours = fields.Decimal(as_string=True, metadata=HOURS)
+    sla_release_to_ack_hours = fields.Decimal(as_string=True, metadata=HOURS)
 
 
 class MemberSchema(Schema):

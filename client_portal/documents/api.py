@@ -29,11 +29,10 @@ from baton.sourcing.documents.schemas import (
     DocumentQuerySchema,
     DocumentWithRevisionsSchema,
     DownloadUrlSchema,
-    FileSchema,
-    NewDocumentFormSchema,
-    RevisionFormSchema,
+    NewDocumentUploadSchema,
     RevisionPageSchema,
     RevisionSchema,
+    RevisionUploadSchema,
 )
 
 blp = ApiBlueprint(
@@ -84,12 +83,11 @@ def list_documents(args):
 
 @blp.post("/documents")
 @token_required(kind="client", permission="document.write")
-@blp.arguments(NewDocumentFormSchema, location="form")
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(NewDocumentUploadSchema, location="multipart")
 @blp.response(201, DocumentWithRevisionsSchema)
-def create_document(form, files):
+def create_document(form):
     """Upload a new document with its first revision (multipart)."""
-    upload = files["file"]
+    upload = form["file"]
     revision = services.create_document(
         dbs(),
         storage.get_store(),
@@ -124,12 +122,11 @@ def list_revisions(args, document_id: uuid.UUID):
 
 @blp.post("/documents/<uuid:document_id>/revisions")
 @token_required(kind="client", permission="document.write")
-@blp.arguments(RevisionFormSchema, location="form")
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(RevisionUploadSchema, location="multipart")
 @blp.response(201, RevisionSchema)
-def add_revision(form, files, document_id: uuid.UUID):
+def add_revision(form, document_id: uuid.UUID):
     """Upload the next revision of a document (multipart)."""
-    upload = files["file"]
+    upload = form["file"]
     return services.add_revision(
         dbs(),
         storage.get_store(),

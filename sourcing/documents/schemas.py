@@ -65,6 +65,14 @@ class FileSchema(Schema):
     file = Upload(required=True, metadata={"description": "The file (multipart/form-data)"})
 
 
+class NewDocumentUploadSchema(NewDocumentFormSchema, FileSchema):
+    """The fields and the file of ``POST /documents``, one multipart body."""
+
+
+class RevisionUploadSchema(RevisionFormSchema, FileSchema):
+    """The note and the file of ``POST /documents/<id>/revisions``."""
+
+
 class DocumentQuerySchema(PageQuerySchema):
     kind = fields.String(
         validate=validate.OneOf(CLIENT_KINDS),

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from baton.platform import audit, storage
 from baton.platform.errors import NotFound, ValidationFailed
+from baton.platform.inputs import clean_text
 from baton.platform.search import LIKE_ESCAPE, contains
 from baton.sourcing.documents.filetypes import RefusedFile, clean_filename, sniff
 from baton.sourcing.documents.models import Document, DocumentRevision
@@ -211,11 +212,15 @@ def _check_header(
     errors = {}
     if kind not in kinds:
         errors["kind"] = f"Choose one of: {', '.join(KIND_LABELS[k].lower() for k in kinds)}."
-    title = (title or "").strip()
-    if not title:
-        errors["title"] = "Give the document a title."
-    elif len(title) > 200:
-        errors["title"] = "A title is at most 200 characters."
+    try:
+        title = clean_text(title) or ""
+    except ValueError as exc:  # a NUL character, or a line break in the title
+        errors["title"] = str(exc)
+    else:
+        if not title:
+            errors["title"] = "Give the document a title."
+        elif len(title) > 200:
+            errors["title"] = "A title is at most 200 characters."
     number = (number or "").strip() or None
     if number is not None:
         if not NUMBER_RE.match(number):
@@ -248,7 +253,10 @@ def _next_number(session: Session, tenant_id: uuid.UUID) -> str:
 
 
 def _check_note(note: str | None) -> str | None:
-    note = (note or "").strip() or None
+    try:
+        note = clean_text(note, multiline=True)
+    except ValueError as exc:
+        raise ValidationFailed({"note": str(exc)}) from None
     if note and len(note) > 2000:
         raise ValidationFailed({"note": "A change note is at most 2000 characters."})
     return note
