@@ -36,6 +36,7 @@ from tests.fuzz.forms import (
     read_forms,
 )
 from tests.support.isolation import SIGNED_LINK_ENDPOINTS, build_victim, kind_of, path_for
+from tests.support.isolation.links import LINK_PURPOSES
 from tests.support.world import make_world
 
 EXAMPLES = 25  # per route: about 30 routes, so the fuzz stays near 30 s
@@ -83,6 +84,10 @@ def _signed_links(app, world, victim) -> dict[str, str]:
             return {
                 "invitation": sign("invitation", {"id": victim.id("invitation_id")}),
                 "reset": sign("reset", reset),
+                # The victim's released order, as its supplier's email links it.
+                "supplier-order": sign(
+                    "supplier-order", LINK_PURPOSES["supplier-order"].victim_payload(victim)
+                ),
             }
 
 
