@@ -94,7 +94,9 @@ def test_the_error_shape_in_the_document_is_the_one_the_api_answers(app, erp):
 
 def test_engagement_sla_hours_are_documented_as_the_strings_they_are(app, world):
     headers = h.api_headers(app, world.orgs["acme"], "admin")
-    engagement = app.test_client().get("/api/v1/engagements", headers=headers).get_json()[0]
+    engagement = (
+        app.test_client().get("/api/v1/engagements", headers=headers).get_json()["items"][0]
+    )
     assert isinstance(engagement["sla_handoff_to_release_hours"], str)
     hours = openapi(app)["components"]["schemas"]["Engagement"]["properties"]
     assert hours["sla_handoff_to_release_hours"]["type"] == "string"
