@@ -63,6 +63,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from po_data import check_order_answers, load_orders  # noqa: E402
 from queue_page import build_directory, load_requirements  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -78,7 +79,7 @@ from tests.support.services import (  # noqa: E402
 
 BARE_ROLE = "bench_bare"
 # The targets: Baton's throughput as a share of the bare app's.
-TARGETS = {"item": 0.6, "queue": 0.5, "healthz": 0.9}
+TARGETS = {"item": 0.6, "queue": 0.5, "healthz": 0.9, "po": 0.6, "po_list": 0.6}
 # A few bytes the upload check accepts as a PDF.
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 # Variables of the outer environment that would change what the served app does.
@@ -539,6 +540,13 @@ def check_answers(real: Gunicorn, bare: Gunicorn, auth: dict, endpoints: dict) -
     )
     for app, server in (("real", real), ("bare", bare)):
         assert get_json(server.port, endpoints["healthz"].real) == {"status": "ok"}, app
+    if "po" in endpoints:
+        check_order_answers(
+            get_json(real.port, endpoints["po"].real, auth),
+            get_json(bare.port, endpoints["po"].bare),
+            get_json(real.port, endpoints["po_list"].real, auth),
+            get_json(bare.port, endpoints["po_list"].bare),
+        )
     sizes = {}
     for ep in endpoints.values():
         sizes[(ep.key, "real")] = len(get(real.port, ep.real, auth if ep.authenticated else {})[1])
@@ -888,6 +896,10 @@ def main() -> None:
     parser.add_argument("--drafts", type=int, default=0, help="drafts besides (not in the queue)")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--lines", type=int, default=5, help="at most this many lines per row")
+    parser.add_argument(
+        "--orders", type=int, default=0, help="purchase orders besides (0: no order reads)"
+    )
+    parser.add_argument("--order-lines", type=int, default=1, help="lines per purchase order")
     # Whole seconds: wrk takes no fractions.
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
     parser.add_argument(
@@ -970,6 +982,15 @@ def main() -> None:
         provider_token, client_token = make_tokens(app, directory, directory["clients"][k])
         target = make_target(app, client_token, directory["engagements"][k])
         print(f"requirement {target}: 5 lines with a specification each, submitted through the API")
+        target_po = None
+        if args.orders:
+            target_po, seconds = load_orders(
+                urls.admin, directory, args.orders, args.order_lines, directory["clients"][k]
+            )
+            print(
+                f"loaded {args.orders:,} purchase orders ({args.order_lines} line(s) each, 5 for"
+                f" {target_po}) in {seconds:.1f} s (COPY)"
+            )
         vacuum(urls.admin)
 
         bare_env = {**env, "BARE_DATABASE_URL": bare_database_url(urls.admin)}
@@ -996,6 +1017,19 @@ def main() -> None:
             ),
             "healthz": Endpoint("healthz", "/healthz", "/healthz", "/healthz", authenticated=False),
         }
+        if target_po:
+            endpoints["po"] = Endpoint(
+                "po",
+                "one purchase order, 5 lines",
+                f"/api/v1/purchase-orders/{target_po}",
+                f"/purchase-orders/{target_po}",
+            )
+            endpoints["po_list"] = Endpoint(
+                "po_list",
+                "first page of purchase orders (50)",
+                "/api/v1/purchase-orders",
+                f"/purchase-orders?provider_id={provider}",
+            )
         sizes = check_answers(real, bare, auth, endpoints)
 
         if args.explain:
@@ -1019,7 +1053,8 @@ def main() -> None:
         for line in machine_info(urls.admin, args):
             print(line)
         print(
-            f"data:    {args.rows:,} requirements over {args.clients} clients, {lines:,} lines;"
+            f"data:    {args.rows:,} requirements over {args.clients} clients, {lines:,} lines,"
+            f" {args.orders:,} purchase orders;"
             " Baton as baton_app under RLS with a provider token; bare as a BYPASSRLS role"
         )
         print_table(endpoints, results, sizes)

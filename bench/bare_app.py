@@ -222,6 +222,10 @@ def create_app(database_url: str | None = None) -> Flask:
     engine = make_engine(database_url or os.environ["BARE_DATABASE_URL"])
     app.extensions["bare.engine"] = engine
 
+    from bare_orders import add_routes
+
+    add_routes(app, engine)
+
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok")
