@@ -27,6 +27,7 @@ WEEKDAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"
 # calendar with no working day at all in ten years is a configuration error.
 HORIZON_DAYS = 3660
 _US_PER_HOUR = Decimal(3_600_000_000)
+_PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ def business_hours_between(calendar: Calendar, start: datetime, end: datetime) -
             if finish > begin:
                 total += (finish - begin) // timedelta(microseconds=1)
         day += timedelta(days=1)
-    return Decimal(total) / _US_PER_HOUR
+    # Six places (3.6 ms): exact for any whole number of seconds, readable everywhere.
+    return (Decimal(total) / _US_PER_HOUR).quantize(_PLACES)
 
 
 def is_working_time(calendar: Calendar, moment: datetime) -> bool:
@@ -183,5 +185,4 @@ def describe(hours: Decimal, calendar: Calendar) -> str:
 
 
 def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
