@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from baton.platform import audit, mail
-from baton.platform.db import utcnow
+from baton.platform.db import among, utcnow
 from baton.platform.errors import Conflict
 from baton.platform.jobs import job
 from baton.platform.outbox import emit
@@ -160,16 +160,19 @@ def _engagement_of(session: Session, po: PurchaseOrder) -> Engagement | None:
 # --- automatic chasers -------------------------------------------------------------------
 
 
-def due_chasers(session: Session, now: datetime) -> list[tuple[PurchaseOrder, str]]:
-    """Every order of every active engagement that a chaser is due for at ``now``."""
-    engagements = {
-        (e.client_id, e.provider_id): e
-        for e in session.scalars(
-            sa.select(Engagement)
-            .options(joinedload(Engagement.provider))
-            .where(Engagement.status == "active", Engagement.chase_max > 0)
-        )
-    }
+def due_chasers(
+    session: Session, now: datetime, engagement_ids: set[uuid.UUID] | None = None
+) -> list[tuple[PurchaseOrder, str]]:
+    """Every order of every active engagement (or of ``engagement_ids``) that a
+    chaser is due for at ``now``."""
+    stmt = (
+        sa.select(Engagement)
+        .options(joinedload(Engagement.provider))
+        .where(Engagement.status == "active", Engagement.chase_max > 0)
+    )
+    if engagement_ids is not None:
+        stmt = stmt.where(Engagement.id.in_(engagement_ids))
+    engagements = {(e.client_id, e.provider_id): e for e in session.scalars(stmt)}
     if not engagements:
         return []
     orders = session.scalars(
@@ -177,6 +180,7 @@ def due_chasers(session: Session, now: datetime) -> list[tuple[PurchaseOrder, st
         .where(
             PurchaseOrder.status.in_(PURCHASE_ORDER.groups["followed_up"]),
             PurchaseOrder.link_nonce.is_not(None),
+            among(session, PurchaseOrder.tenant_id, {client for client, _p in engagements}),
         )
         .options(*WITH_LINES)
         .order_by(PurchaseOrder.tenant_id, PurchaseOrder.id)
@@ -192,9 +196,11 @@ def due_chasers(session: Session, now: datetime) -> list[tuple[PurchaseOrder, st
     return due
 
 
-def emit_due_chasers(session: Session, now: datetime) -> int:
+def emit_due_chasers(
+    session: Session, now: datetime, engagement_ids: set[uuid.UUID] | None = None
+) -> int:
     """One job per order to chase, in its tenant; the same chaser is emitted once."""
-    due = due_chasers(session, now)
+    due = due_chasers(session, now, engagement_ids)
     for po, reason in due:
         number = po.chase_count + 1
         emit(
