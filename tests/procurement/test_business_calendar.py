@@ -39,7 +39,9 @@ def test_a_public_holiday_of_the_region_is_not_worked():
     wednesday = local(BERLIN, "2027-05-05T16:00")
     assert add_business_hours(BERLIN, wednesday, 2) == local(BERLIN, "2027-05-07T10:00")
     assert not is_working_day(BERLIN, date(2027, 5, 27))
-    berlin_state = Calendar(timezone="Europe/Berlin", holiday_country="DE", holiday_subdivision="BE")
+    berlin_state = Calendar(
+        timezone="Europe/Berlin", holiday_country="DE", holiday_subdivision="BE"
+    )
     assert is_working_day(berlin_state, date(2027, 5, 27))
 
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from baton.platform.audit import AuditEvent
@@ -55,9 +56,7 @@ def acknowledge(app, world, po_id, **line) -> None:
 def items(app, world, now, kind=None):
     with h.as_provider(app, world) as (session, _):
         found = follow_up.late_items(session, world.orgs["north"], now=now)
-        return [
-            (i.po.id, i.late_hours, i.what) for i in found if kind is None or i.kind == kind
-        ]
+        return [(i.po.id, i.late_hours, i.what) for i in found if kind is None or i.kind == kind]
 
 
 def supplier_email(app, po_id) -> str:
@@ -252,3 +251,80 @@ def test_the_settings_form_names_each_bad_field_and_changes_nothing(app, world):
     outsider = app.test_client()
     login(outsider, world.email("other_admin"))
     assert outsider.get(f"/organisation/engagements/{eid}").status_code == 404
+
+
+def test_a_chaser_goes_out_over_smtp_once_even_when_its_job_runs_again(pg_app, monkeypatch):
+    from baton.platform.db import db
+    from baton.platform.job_sessions import job_context, tenant_body
+    from baton.platform.outbox import OutboxMessage
+    from baton.platform.tenancy import SERVICE_CONTEXT
+    from tests.jobs.smtp import SMTPServer
+    from tests.support.world import make_world
+
+    app, world = pg_app, make_world(pg_app)
+    server = SMTPServer().start()
+    try:
+        settings = app.config["BATON_SETTINGS"]
+        for name, value in {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": server.port,
+            "smtp_starttls": False,
+            "smtp_username": None,
+            "smtp_password": None,
+        }.items():
+            monkeypatch.setattr(settings, name, value)
+        po_id = o.released(app, world)
+        address = supplier_email(app, po_id)
+        buyer = app.test_client()
+        login(buyer, world.email("north_buyer"))
+        assert buyer.post(f"/provider/follow-up/{po_id}/chase").status_code == 302
+        [received] = [m for m in server.recorder.to(address) if "Reminder" in m.subject]
+        assert "/supplier/orders/" in received.raw.decode(errors="replace").replace("=\r\n", "")
+        # The same job again (a retry after a crash): the mail ledger knows its key.
+        with app.app_context():
+            control = db.new_service_session(SERVICE_CONTEXT)
+            row = control.scalars(
+                sa.select(OutboxMessage).where(
+                    OutboxMessage.job == chasers.MAIL_CHASER,
+                    OutboxMessage.entity_id == str(po_id),
+                )
+            ).one()
+            payload = dict(row.payload, _outbox_id=str(row.id))
+            ctx = job_context(control, row.tenant_id, row.provider_id)
+            control.close()
+            with (
+                app.test_request_context(base_url=settings.public_url),
+                tenant_body(chasers.MAIL_CHASER, ctx) as session,
+            ):
+                chasers.mail_chaser(session, payload)
+        assert len([m for m in server.recorder.to(address) if "Reminder" in m.subject]) == 1
+    finally:
+        server.stop()
+
+
+@pytest.mark.postgres
+def test_the_follow_up_page_costs_the_same_statements_for_one_late_order_or_four(pg_app):
+    from tests.foundation.test_read_statements import counted
+    from tests.support.world import make_world
+
+    app, world = pg_app, make_world(pg_app)
+    buyer = app.test_client()
+    login(buyer, world.email("north_buyer"))
+
+    def count() -> tuple[int, str]:
+        buyer.get("/provider/follow-up")  # warm
+        with counted(app) as statements:
+            page = buyer.get("/provider/follow-up")
+        assert page.status_code == 200
+        return len(statements), page.text
+
+    first = o.released(app, world)
+    released_at(app, first, at("2020-01-06T09:00"))
+    one, text = count()
+    assert text.count('data-testid="late-unacknowledged"') == 1
+    for _ in range(3):
+        po_id = o.released(app, world)
+        released_at(app, po_id, at("2020-01-06T09:00"))
+    four, text = count()
+    assert text.count('data-testid="late-unacknowledged"') == 4
+    assert four == one
