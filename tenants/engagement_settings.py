@@ -86,13 +86,18 @@ def first_chase_after(engagement: Engagement) -> Decimal:
 
 
 def engagement_for(session: Session, org: Organisation, engagement_id: uuid.UUID) -> Engagement:
-    """One of ``org``'s engagements (either side); anyone else's is not found."""
-    column = Engagement.client_id if org.kind == "client" else Engagement.provider_id
-    engagement = session.scalar(
+    """One of ``org``'s engagements; anyone else's is not found. A provider sees
+    its client's engagement only while it is active, as it sees the client's work."""
+    stmt = (
         sa.select(Engagement)
         .options(joinedload(Engagement.client), joinedload(Engagement.provider))
-        .where(Engagement.id == engagement_id, column == org.id)
+        .where(Engagement.id == engagement_id)
     )
+    if org.kind == "client":
+        stmt = stmt.where(Engagement.client_id == org.id)
+    else:
+        stmt = stmt.where(Engagement.provider_id == org.id, Engagement.status == "active")
+    engagement = session.scalar(stmt)
     if engagement is None:
         raise NotFound("No such engagement.")
     return engagement
