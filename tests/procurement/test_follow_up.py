@@ -328,3 +328,39 @@ def test_the_follow_up_page_costs_the_same_statements_for_one_late_order_or_four
     four, text = count()
     assert text.count('data-testid="late-unacknowledged"') == 4
     assert four == one
+
+
+def test_the_demo_shows_its_unacknowledged_order_late_and_chased_once(tmp_path):
+    from baton.platform.app import create_app
+    from baton.platform.db import db
+    from baton.platform.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'baton.sqlite3'}"
+    upgrade(url)
+    app = create_app(
+        {
+            "instance_path": tmp_path / "instance",
+            "database_url": url,
+            "service_database_url": url,
+            "migration_database_url": url,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    try:
+        assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+        buyer = app.test_client()
+        login(buyer, "buyer1@northwind.example", "baton-demo-2026")
+        page = buyer.get("/provider/follow-up")
+        [row] = re.findall(r'<tr data-testid="late-unacknowledged">.*?</tr>', page.text, re.S)
+        assert "ACME-000004" in row and "Acme Robotics" in row
+        assert re.search(r'<td class="text-end">1</td>', row)  # one chaser sent
+        reminders = [
+            m
+            for m in h.mails_to(app, "jonas.weber@kessler-praezision.example")
+            if "Reminder" in m["Subject"]
+        ]
+        assert len(reminders) == 1
+    finally:
+        with app.app_context():
+            db.dispose()
