@@ -61,6 +61,8 @@ class Area:
     api_blueprints: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     jobs: tuple[str, ...] = ()
+    # ``"module:NAME"`` of a tuple of ``platform.schedules.Schedule``: periodic jobs.
+    schedules: tuple[str, ...] = ()
     # Modules holding ``NOTIFICATIONS``: what each of the area's events sends.
     notifications: tuple[str, ...] = ()
     nav: tuple[NavEntry, ...] = ()

@@ -1,4 +1,5 @@
-"""Periodic jobs, declared as data in this one place.
+"""Periodic jobs, declared as data: the base layer's here, an area's in its
+``area.py`` (``Area.schedules``); ``all_schedules()`` is the one list.
 
 RQ's cron scheduler (run inside ``baton worker``) fires each schedule on its
 cron expression; firing emits an outbox row, so a scheduled run is retried,
@@ -67,8 +68,19 @@ SCHEDULES: tuple[Schedule, ...] = (
 )
 
 
+def all_schedules() -> tuple[Schedule, ...]:
+    """The base layer's schedules and those the areas declare (``Area.schedules``)."""
+    from baton.platform.areas import areas, resolve
+
+    found = list(SCHEDULES)
+    for area in areas():
+        for ref in area.schedules:
+            found.extend(resolve(ref))
+    return tuple(found)
+
+
 def by_name(name: str) -> Schedule:
-    for schedule in SCHEDULES:
+    for schedule in all_schedules():
         if schedule.name == name:
             return schedule
     raise KeyError(f"no schedule named {name!r}")

@@ -40,6 +40,7 @@ ACTIONS = {
     "purchase_order.close": "Closed",
     "purchase_order.cancel": "Cancelled",
     "purchase_order.link_revoked": "Supplier link withdrawn",
+    "purchase_order.chased": "Supplier chased",
     "approval_policy.updated": "Approval policy changed",
 }
 VALUES: dict = {}

@@ -11,6 +11,7 @@ AREA = Area(
         "baton.provider_console.review.views:bp",
         "baton.provider_console.orders.views:bp",
         "baton.provider_console.supplier.views:bp",
+        "baton.provider_console.followup.views:bp",
     ),
     api_blueprints=(
         "baton.provider_console.queue.api:blp",
@@ -20,6 +21,7 @@ AREA = Area(
         NavEntry("provider", "Home", "provider.home", 10),
         NavEntry("provider", "Queue", "provider_queue.index", 20),
         NavEntry("provider", "Orders", "provider_orders.index", 30),
+        NavEntry("provider", "Follow-up", "provider_follow_up.index", 35),
     ),
     entity_links=(
         EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),

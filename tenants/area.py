@@ -12,7 +12,11 @@ _SHARED = (
 
 AREA = Area(
     name="tenants",
-    blueprints=("baton.tenants.auth_views:bp", "baton.tenants.views:bp"),
+    blueprints=(
+        "baton.tenants.auth_views:bp",
+        "baton.tenants.views:bp",
+        "baton.tenants.engagement_views:bp",
+    ),
     api_blueprints=("baton.tenants.api:blp",),
     models=("baton.tenants.models",),
     jobs=("baton.tenants.jobs",),

@@ -89,4 +89,5 @@ ACTIONS = {
     "membership.deactivated": "Member deactivated",
     "membership.reactivated": "Member reactivated",
     "membership.role_changed": "Member's role changed",
+    "engagement.settings_changed": "Engagement calendar or chasers changed",
 }

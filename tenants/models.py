@@ -9,7 +9,7 @@ filters by the acting organisation explicitly.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -106,6 +106,32 @@ class Engagement(IdMixin, Base):
     sla_release_to_ack_hours: Mapped[Decimal] = mapped_column(
         sa.Numeric(8, 2), default=Decimal("72")
     )
+    # The business calendar the SLA clocks and the supplier chasers count on
+    # (tenants/calendars.py). No time zone means the provider's.
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    # ISO weekdays as digits, Monday 1: "12345" is Monday to Friday.
+    working_days: Mapped[str] = mapped_column(sa.String(7), default="12345", server_default="12345")
+    day_starts: Mapped[time] = mapped_column(
+        sa.Time, default=time(9), server_default=sa.text("'09:00:00'")
+    )
+    day_ends: Mapped[time] = mapped_column(
+        sa.Time, default=time(17), server_default=sa.text("'17:00:00'")
+    )
+    # Public holidays from the ``holidays`` package: ISO 3166 country, subdivision.
+    holiday_country: Mapped[str | None] = mapped_column(sa.String(3))
+    holiday_subdivision: Mapped[str | None] = mapped_column(sa.String(10))
+    # The engagement's own days off: [{"date": "2027-12-24", "label": "Plant closed"}].
+    days_off: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
+    # Supplier chasers: the first after this many business hours unacknowledged
+    # (None: the release-to-acknowledgement target), then every ``chase_every_hours``,
+    # at most ``chase_max`` per order; 0 turns automatic chasers off.
+    chase_after_hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2))
+    chase_every_hours: Mapped[Decimal] = mapped_column(
+        sa.Numeric(8, 2), default=Decimal("24"), server_default="24"
+    )
+    chase_max: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Also chase lines whose promised (or scheduled) date passed without receipt.
+    chase_late_lines: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     client: Mapped[Organisation] = relationship(foreign_keys=[client_id])
     provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id])

@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # Approve or reject orders and accept their exceptions.
     "po.approve": {CLIENT: ("admin", "approver")},
     "approval_policy.manage": {CLIENT: ("admin",)},
+    # An engagement's business calendar and supplier-chaser settings.
+    "engagement.manage": {PROVIDER: ("admin",)},
     "members.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "tokens.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "audit.read": {CLIENT: ("admin",), PROVIDER: ("admin",)},

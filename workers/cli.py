@@ -104,8 +104,8 @@ def register_worker_cli(app: Flask) -> None:
     @app.cli.command("schedules")
     def list_schedules():
         """The periodic jobs and when they run."""
-        from baton.platform.schedules import SCHEDULES
+        from baton.platform.schedules import all_schedules
 
-        for s in SCHEDULES:
+        for s in all_schedules():
             when = f"cron {s.cron}" if s.cron else f"daily at {s.local_hour:02d}:00 local time"
             click.echo(f"{s.name:24} {s.job:32} {when}\n    {s.description}")

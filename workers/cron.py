@@ -57,7 +57,7 @@ def build_scheduler(connection: Redis, name: str | None = None) -> CronScheduler
     from baton.workers.tasks import fire_schedule
 
     scheduler = CronScheduler(connection=connection, name=name or "")
-    for schedule in schedules.SCHEDULES:
+    for schedule in schedules.all_schedules():
         scheduler.register(
             fire_schedule,
             queue_name="default",
@@ -118,7 +118,7 @@ class EmbeddedCron:
                 cron=s.cron_expression,
                 name=s.name,
             )
-            for s in schedules.SCHEDULES
+            for s in schedules.all_schedules()
         ]
 
     def tick(self) -> None:

@@ -8,7 +8,6 @@ Each order is moved on through the real services, as its people would.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 from baton.procurement.demo.people import ACME, ACME_SHIP_TO
@@ -239,12 +238,9 @@ class OrdersStory:
             )
 
     def _order_unacknowledged(self, po_id) -> None:
-        from baton.platform.db import utcnow
-        from baton.procurement.orders.models import PurchaseOrder
-
         self._release(po_id)
-        # Released three days ago and still unanswered: past the 48 h target.
-        self.session.get(PurchaseOrder, po_id).released_at = utcnow() - timedelta(days=3)
+        # Still unanswered past the acknowledgement target, chased once (demo/follow_up.py).
+        self.past_target_and_chased(po_id)
 
     def _order_changed_date(self, po_id) -> None:
         self._release(po_id)

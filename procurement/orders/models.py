@@ -80,6 +80,9 @@ class PurchaseOrder(IdMixin, ProviderOwned, Base):
     link_nonce: Mapped[str | None] = mapped_column(sa.String(32))
     link_revoked_at: Mapped[datetime | None]
     pdf_revision_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    # Reminders sent to the supplier, by a buyer or automatically (orders/chasers.py).
+    chase_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_chased_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     lines: Mapped[list[POLine]] = relationship(

@@ -129,6 +129,8 @@ PURCHASE_ORDER = Machine(
             "cancelled",
         ),
         "receivable": RECEIVABLE,
+        # With the supplier: chased while unacknowledged or late (orders/follow_up.py).
+        "followed_up": RECEIVABLE,
         "finished": ("closed", "cancelled"),
     },
     filters={"open": "Open (not closed or cancelled)"},

@@ -14,7 +14,7 @@ from baton.platform.db import db
 from baton.platform.jobs import drain_inline
 from baton.platform.outbox import OutboxMessage
 from baton.platform.request_context import SYSTEM, acting_as
-from baton.platform.schedules import SCHEDULES, Schedule, by_name, fire, is_due_locally
+from baton.platform.schedules import Schedule, all_schedules, by_name, fire, is_due_locally
 from baton.platform.tenancy import SERVICE_CONTEXT
 
 MORNING = Schedule(name="test-morning", job="platform.failed_jobs_digest", local_hour=7,
@@ -117,7 +117,7 @@ def test_every_schedule_names_a_registered_job():
     import baton.workers.registry  # noqa: F401
     from baton.platform.jobs import registry
 
-    for schedule in SCHEDULES:
+    for schedule in all_schedules():
         assert schedule.job in registry, schedule.name
 
 
@@ -186,7 +186,7 @@ def test_only_one_worker_at_a_time_ticks_the_cron_scheduler(pg_app, redis_url):
     assert connection.get(LEADER_KEY).decode() == second.identity
     assert connection.ttl(LEADER_KEY) > 0  # a dead leader's lease runs out by itself
     names = sorted(job.name for job in second.scheduler.get_jobs())
-    assert names == sorted(s.name for s in SCHEDULES)
+    assert names == sorted(s.name for s in all_schedules())
     connection.flushdb()
 
 
