@@ -241,7 +241,9 @@ def supplier_names(session: Session, orders: list[PurchaseOrder]) -> dict[uuid.U
     ids = {po.supplier_id for po in orders}
     if not ids:
         return {}
-    return dict(session.execute(sa.select(Supplier.id, Supplier.name).where(Supplier.id.in_(ids))))
+    return dict(
+        session.execute(sa.select(Supplier.id, Supplier.name).where(Supplier.id.in_(ids))).all()
+    )
 
 
 def supplier_choices(session: Session, where: list) -> list[tuple[uuid.UUID, str]]:
