@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,7 @@ ACTIONS = {
     "purchase_order.submit": "Submitted for approval",
     "purchase_order.approve_on_submit": "Approved on submission (within the policy)",
     "purchase_order.approve": "Approved",
-    "purchase_order.approval_recorded": "Approval recorded",
+    "purchase_order.approval_recorded": "Approved (another approval is still needed)",
     "purchase_order.reject": "Rejected",
     "purchase_order.recall": "Recalled to draft",
     "purchase_order.release": "Released to the supplier",
@@ -43,4 +45,21 @@ ACTIONS = {
     "purchase_order.chased": "Supplier chased",
     "approval_policy.updated": "Approval policy changed",
 }
-VALUES: dict = {}
+# Whom the clock waits on (workflow's ``waiting_on``), and where an acknowledgement came from.
+PARTIES = {"client": "the client", "provider": "the provider", "supplier": "the supplier"}
+SOURCES = {"supplier_link": "the supplier's link", "email": "email", "phone": "phone"}
+
+
+def _money(value) -> str:
+    """An order total as money is written: 962.5 reads as 962.50."""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+VALUES: dict = {
+    "waiting_on": lambda v: PARTIES.get(v, str(v)),
+    "source": lambda v: SOURCES.get(v, str(v)),
+    "total": _money,
+}

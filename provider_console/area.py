@@ -10,12 +10,14 @@ AREA = Area(
         "baton.provider_console.queue.views:bp",
         "baton.provider_console.review.views:bp",
         "baton.provider_console.orders.views:bp",
+        "baton.provider_console.orders.records:bp",
         "baton.provider_console.supplier.views:bp",
         "baton.provider_console.followup.views:bp",
     ),
     api_blueprints=(
         "baton.provider_console.queue.api:blp",
         "baton.provider_console.orders.api:blp",
+        "baton.provider_console.orders.records_api:blp",
     ),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),

@@ -10,7 +10,7 @@ from baton.platform.auth import identity, require
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.pages import refused
 from baton.platform.web import dbs, refuse
-from baton.procurement.orders import approvals, overview, policy, queries
+from baton.procurement.orders import approvals, open_orders, overview, policy, queries
 from baton.procurement.orders.models import PurchaseOrder
 
 bp = Blueprint("client_orders", __name__, url_prefix="/client")
@@ -28,7 +28,7 @@ def _user_id() -> uuid.UUID:
 @require(kind="client")
 def index():
     session = dbs()
-    listed = queries.list_from_args(
+    listed = open_orders.listing(
         session,
         [PurchaseOrder.tenant_id == _tenant_id(), PurchaseOrder.submitted_at.is_not(None)],
         request.args,

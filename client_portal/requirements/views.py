@@ -24,6 +24,7 @@ from baton.platform.inputs import page_from
 from baton.platform.numbers import format_number, parse_number, request_locale
 from baton.platform.pages import refused
 from baton.platform.web import dbs
+from baton.procurement.orders.tracking import requirement_orders
 from baton.sourcing.requirements import services, snapshot, states
 from baton.sourcing.requirements.models import PRIORITIES, RETURN_REASONS
 from baton.sourcing.requirements.readiness import ERROR, Finding, Readiness
@@ -310,6 +311,8 @@ def detail(requirement_id: uuid.UUID):
             known=specs,
         ),
         events=audit.events_for(session, req.tenant_id, "requirement", req.id),
+        # Its purchase orders (client_portal/templates/client/requirements/_orders.html).
+        tracking=requirement_orders(session, req),
         labels=states.REQUIREMENT.labels,
         reason_labels=RETURN_REASONS,
         field_label=snapshot.field_label,

@@ -247,9 +247,14 @@ class OrdersStory:
         self._ack(po_id, "changed", self.days(38), source="phone")
 
     def _order_part_received(self, po_id) -> None:
+        from baton.procurement.orders.models import POLine
+
         self._release(po_id)
         self._ack(po_id)
         self._receive(po_id, "60", "DN-44120")
+        # Promised four days ago, 40 still to come: overdue on the open-orders list.
+        for line in self.session.query(POLine).filter(POLine.po_id == po_id):
+            line.promised_date = self.days(-4)
 
     def _order_received(self, po_id) -> None:
         self._release(po_id)

@@ -62,6 +62,7 @@ def list_item(po: PurchaseOrder) -> dict[str, Any]:
         "number": po.number,
         "status": po.status,
         "client_id": po.tenant_id,
+        "supplier_id": po.supplier_id,
         "currency": po.currency,
         "total": f"{po.total:.2f}",
         "created_at": po.created_at,

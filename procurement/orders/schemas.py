@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from baton.platform.inputs import MAX_PAGE
 from baton.procurement.orders.models import ACK_OUTCOMES
@@ -11,21 +11,55 @@ from baton.sourcing.requirements.schemas import InputSchema
 
 
 class OrderQuerySchema(InputSchema):
+    """The same filters as the orders pages (``open_orders``); an unknown value is a 422."""
+
     status = fields.String(
         load_default=None,
         validate=validate.OneOf([*PURCHASE_ORDER.labels, *PURCHASE_ORDER.filters]),
-        metadata={"description": "a status, or open (neither closed nor cancelled)"},
+        metadata={
+            "description": "a status, or a group: "
+            + ", ".join(f"{k} ({v.lower()})" for k, v in PURCHASE_ORDER.filters.items())
+        },
+    )
+    supplier_id = fields.UUID(
+        load_default=None, metadata={"description": "only orders to this supplier (its id)"}
+    )
+    requirement = fields.String(
+        load_default=None,
+        validate=validate.Length(max=80),
+        metadata={"description": "part of the client reference of a requirement on the order"},
+    )
+    promised_from = fields.Date(
+        load_default=None,
+        metadata={"description": "a line promised on or after this date (YYYY-MM-DD)"},
+    )
+    promised_to = fields.Date(
+        load_default=None,
+        metadata={"description": "a line promised on or before this date (YYYY-MM-DD)"},
+    )
+    overdue = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "only released orders with a line past its promised date and not"
+            " fully received"
+        },
     )
     q = fields.String(
         load_default=None,
-        validate=validate.Length(max=40),
-        metadata={"description": "part of the order number"},
+        validate=validate.Length(max=80),
+        metadata={"description": "part of the order number or of a line's description"},
     )
     page = fields.Integer(
         load_default=1,
         validate=validate.Range(min=1, max=MAX_PAGE),
         metadata={"description": "from 1"},
     )
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        start, end = data.get("promised_from"), data.get("promised_to")
+        if start and end and start > end:
+            raise ValidationError("The range ends before it starts.", "promised_to")
 
 
 class DeliverySchema(Schema):
@@ -78,6 +112,7 @@ class OrderListItemSchema(Schema):
     number = fields.String()
     status = fields.String()
     client_id = fields.UUID()
+    supplier_id = fields.UUID()
     currency = fields.String()
     total = fields.String()
     created_at = fields.DateTime()

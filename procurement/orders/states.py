@@ -133,6 +133,10 @@ PURCHASE_ORDER = Machine(
         "followed_up": RECEIVABLE,
         "finished": ("closed", "cancelled"),
     },
-    filters={"open": "Open (not closed or cancelled)"},
+    filters={
+        "open": "Open (not closed or cancelled)",
+        "receivable": "Awaiting delivery (released, not fully received)",
+        "finished": "Finished (closed or cancelled)",
+    },
     publishes=True,
 )

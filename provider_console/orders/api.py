@@ -17,6 +17,7 @@ from baton.procurement.orders import (
     acknowledgements,
     approvals,
     drafting,
+    open_orders,
     queries,
     receipts,
     release,
@@ -75,10 +76,10 @@ def _with_etag(po: PurchaseOrder):
 @token_required()
 @blp.arguments(OrderQuerySchema, location="query")
 @blp.response(200, OrderPageSchema)
-@blp.doc(summary="List purchase orders, newest first")
+@blp.doc(summary="List purchase orders, newest first, filtered as the orders pages are")
 def list_orders(args):
-    orders, has_next = queries.list_orders(
-        dbs(), _scope(), status=args.get("status"), q=args.get("q"), page=args["page"]
+    orders, has_next = open_orders.search(
+        dbs(), _scope(), open_orders.from_api(args), page=args["page"], with_lines=False
     )
     return {"page": args["page"], "has_next": has_next, "items": [list_item(po) for po in orders]}
 

@@ -15,6 +15,7 @@ from baton.procurement.orders import (
     approvals,
     drafting,
     links,
+    open_orders,
     overview,
     queries,
     receipts,
@@ -40,7 +41,7 @@ def _user_id() -> uuid.UUID | None:
 @require(kind="provider")
 def index():
     session = dbs()
-    listed = queries.list_from_args(
+    listed = open_orders.listing(
         session, queries.provider_scope(session, _provider_id()), request.args
     )
     return render_template(

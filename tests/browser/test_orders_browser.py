@@ -2,11 +2,14 @@
 handoff with one drifted price, the client's approver accepts the exception and
 approves, the buyer releases it, the supplier opens the emailed link and
 acknowledges with a later date, the buyer accepts the date, two partial
-receipts complete it and the buyer closes it."""
+receipts complete it and the buyer closes it; the dossier downloads and its
+audit chain verifies."""
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -97,3 +100,14 @@ def test_an_order_goes_from_handoff_to_closed(
     assert po.lines[0].promised_date.isoformat() == later
     assert po.lines[0].received_quantity == 250
     assert h.load(browser_app, rid).status == "closed"
+
+    # The buyer exports the dossier: the PDF, the records and an audit chain that verifies.
+    with page.expect_download() as download:
+        page.click("[data-testid=export-dossier]")
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert archive.read("audit/VERIFICATION.txt").decode().startswith("VERIFIED")
+        assert archive.read(f"revisions/{po.number}-rev0.pdf").startswith(b"%PDF")
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["audit_chain"]["verified"] is True and manifest["missing"] == []
+        events = archive.read("audit/events.jsonl").decode()
+        assert "purchase_order.close" in events and "supplier_link" in events
