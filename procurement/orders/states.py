@@ -129,6 +129,8 @@ PURCHASE_ORDER = Machine(
             "cancelled",
         ),
         "receivable": RECEIVABLE,
+        # A supplier may announce a shipment until everything has been received.
+        "shippable": RECEIVABLE,
         "finished": ("closed", "cancelled"),
     },
     filters={"open": "Open (not closed or cancelled)"},
