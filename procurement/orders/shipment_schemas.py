@@ -60,14 +60,11 @@ class ShipmentInSchema(InputSchema):
     )
     carrier = fields.String(required=True, validate=validate.Length(max=200))
     tracking_number = fields.String(load_default=None, validate=validate.Length(max=200))
-    shipped_on = fields.String(
-        load_default=None,
-        validate=validate.Length(max=20),
-        metadata={"description": "YYYY-MM-DD; today when left out"},
+    shipped_on = fields.Date(
+        load_default=None, metadata={"description": "YYYY-MM-DD; today when left out"}
     )
-    expected_on = fields.String(
+    expected_on = fields.Date(
         required=True,
-        validate=validate.Length(max=20),
         metadata={"description": "expected arrival, YYYY-MM-DD, not before shipped_on"},
     )
     note = fields.String(load_default=None, validate=validate.Length(max=4000))
