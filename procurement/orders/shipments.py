@@ -95,9 +95,11 @@ def one_line_text(raw: Any, *, limit: int) -> str | None:
     text = text_value(raw, limit=limit)
     if text is None:
         return None
+    # Tabs and odd spaces are spacing; other control characters are refused.
+    text = re.sub(r"\s+", " ", text)
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
         raise ValueError("Remove the control character from this text.")
-    return re.sub(r"\s+", " ", text)
+    return text
 
 
 def _existing(session: Session, po: PurchaseOrder, key: str | None) -> POShipment | None:
