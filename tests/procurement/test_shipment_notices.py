@@ -45,7 +45,7 @@ def test_the_supplier_sends_a_notice_through_its_link_once_however_often_it_subm
     sent = supplier.post(
         f"/supplier/orders/{token}/shipments", data=form | {"packing_slip": s.slip()}
     )
-    assert sent.status_code == 302, re.findall(r'form-error.*?</div>', sent.text, re.S)
+    assert sent.status_code == 302, re.findall(r"form-error.*?</div>", sent.text, re.S)
     [notice] = s.notices(app, po_id)
     assert (notice.carrier, notice.tracking_number) == ("DHL Express", "JD014600001")
     assert notice.lines == [{"line_no": 1, "quantity": "100"}]
