@@ -247,13 +247,21 @@ class OrdersStory:
         self.session.get(PurchaseOrder, po_id).released_at = utcnow() - timedelta(days=3)
 
     def _order_changed_date(self, po_id) -> None:
+        from baton.procurement.demo import shipments
+
         self._release(po_id)
         self._ack(po_id, "changed", self.days(38), source="phone")
+        # Half of it is on the way already, announced through Kessler's link.
+        shipments.supplier_notice(self, po_id, "500", shipped=0, due=5)
 
     def _order_part_received(self, po_id) -> None:
+        from baton.procurement.demo import shipments
+
         self._release(po_id)
-        self._ack(po_id)
-        self._receive(po_id, "60", "DN-44120")
+        shipments.email_acknowledgement(self, po_id, BUYER)
+        shipments.receive_with_slip(self, po_id, BUYER, "60", "DN-44120", days_ago=6)
+        # The other 40 were announced for yesterday and have not come.
+        shipments.supplier_notice(self, po_id, "40", shipped=-4, due=-1)
 
     def _order_received(self, po_id) -> None:
         self._release(po_id)

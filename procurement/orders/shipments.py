@@ -321,22 +321,29 @@ class OverdueShipment:
     days_late: int
 
 
-def _covered(po: PurchaseOrder, shipments: list[POShipment]) -> set[uuid.UUID]:
-    """Notices whose goods have arrived, taking shipments to arrive in the order
-    they were shipped: a notice is covered once every line of it has arrived
-    (received or rejected) up to the total announced through it."""
-    arrived = {line.line_no: line.received_quantity + line.rejected_quantity for line in po.lines}
-    running: dict[int, Decimal] = defaultdict(Decimal)
-    covered = set()
-    for shipment in shipments:
-        for entry in shipment.lines:
-            running[int(entry["line_no"])] += Decimal(entry["quantity"])
-        if all(
-            arrived.get(int(e["line_no"]), Decimal(0)) >= running[int(e["line_no"])]
-            for e in shipment.lines
-        ):
-            covered.add(shipment.id)
-    return covered
+def _covered(shipments: list[POShipment], receipts: list[POReceipt]) -> set[uuid.UUID]:
+    """Notices whose goods have arrived. Receipts that name a notice cover it.
+    The others are taken, first come first served, by the earliest notice of
+    the line still short that had shipped by the receipt's date: goods
+    received before a shipment left cannot be that shipment."""
+    covered = {r.shipment_id for r in receipts if r.shipment_id is not None}
+    ordered = sorted(
+        (n for n in shipments if n.id not in covered), key=lambda n: (n.shipped_on, n.created_at)
+    )
+    short = {n.id: {int(e["line_no"]): Decimal(e["quantity"]) for e in n.lines} for n in ordered}
+    for receipt in sorted(receipts, key=lambda r: (r.received_on, r.created_at)):
+        if receipt.shipment_id is not None:
+            continue
+        left = receipt.quantity_received + receipt.quantity_rejected
+        for notice in ordered:
+            if left <= 0 or notice.shipped_on > receipt.received_on:
+                break
+            owed = short[notice.id].get(receipt.line_no, Decimal(0))
+            taken = min(owed, left)
+            if taken > 0:
+                short[notice.id][receipt.line_no] = owed - taken
+                left -= taken
+    return covered | {n.id for n in ordered if not any(q > 0 for q in short[n.id].values())}
 
 
 def overdue_shipments(
@@ -376,20 +383,16 @@ def overdue_shipments(
         .order_by(POShipment.shipped_on, POShipment.created_at, POShipment.id)
     ):
         all_shipments[shipment.po_id].append(shipment)
-    received_against = set(
-        session.scalars(
-            sa.select(POReceipt.shipment_id).where(
-                POReceipt.tenant_id.in_(tenants),
-                POReceipt.po_id.in_(orders),
-                POReceipt.shipment_id.is_not(None),
-            )
-        )
-    )
-    covered = set().union(*(_covered(orders[i], s) for i, s in all_shipments.items()))
+    receipts: dict[uuid.UUID, list[POReceipt]] = defaultdict(list)
+    for receipt in session.scalars(
+        sa.select(POReceipt).where(POReceipt.tenant_id.in_(tenants), POReceipt.po_id.in_(orders))
+    ):
+        receipts[receipt.po_id].append(receipt)
+    covered = set().union(*(_covered(s, receipts[i]) for i, s in all_shipments.items()))
     found = [
         OverdueShipment(shipment, po, (today - shipment.expected_on).days)
         for shipment, po in candidates
-        if shipment.id not in received_against and shipment.id not in covered
+        if shipment.id not in covered
     ]
     return sorted(found, key=lambda o: (-o.days_late, o.po.number, o.shipment.created_at))
 
@@ -397,9 +400,8 @@ def overdue_shipments(
 def received_ids(
     po: PurchaseOrder, shipments: list[POShipment], receipts: list[POReceipt]
 ) -> set[uuid.UUID]:
-    """The notices whose goods have come: received against them, or covered."""
-    against = {r.shipment_id for r in receipts if r.shipment_id is not None}
-    return against | _covered(po, shipments)
+    """The notices whose goods have come (see ``_covered``)."""
+    return _covered(shipments, receipts)
 
 
 def page_context(
