@@ -13,6 +13,7 @@ AREA = Area(
         "baton.client_portal.requirements.import_views:bp",
         "baton.client_portal.orders.views:bp",
         "baton.client_portal.orders.records:bp",
+        "baton.client_portal.orders.shipment_views:bp",
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",

@@ -7,10 +7,16 @@ from baton.platform.areas import Area
 AREA = Area(
     name="procurement",
     requires=("sourcing",),
-    models=("baton.procurement.orders.models",),
+    models=(
+        "baton.procurement.orders.models",
+        "baton.procurement.orders.shipment_models",
+    ),
     jobs=("baton.procurement.orders.release", "baton.procurement.orders.chasers"),
     schedules=("baton.procurement.schedules:SCHEDULES",),
-    notifications=("baton.procurement.orders.notifications",),
-    audit_words=("baton.procurement.audit_words",),
+    notifications=(
+        "baton.procurement.orders.notifications",
+        "baton.procurement.orders.shipment_notifications",
+    ),
+    audit_words=("baton.procurement.audit_words", "baton.procurement.shipment_audit_words"),
     demo="baton.procurement.demo.story:seed_handoff",
 )

@@ -11,6 +11,7 @@ AREA = Area(
         "baton.provider_console.review.views:bp",
         "baton.provider_console.orders.views:bp",
         "baton.provider_console.orders.records:bp",
+        "baton.provider_console.orders.shipment_views:bp",
         "baton.provider_console.supplier.views:bp",
         "baton.provider_console.followup.views:bp",
     ),
@@ -18,6 +19,7 @@ AREA = Area(
         "baton.provider_console.queue.api:blp",
         "baton.provider_console.orders.api:blp",
         "baton.provider_console.orders.records_api:blp",
+        "baton.provider_console.orders.shipment_api:blp",
     ),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),

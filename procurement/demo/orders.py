@@ -243,15 +243,22 @@ class OrdersStory:
         self.past_target_and_chased(po_id)
 
     def _order_changed_date(self, po_id) -> None:
+        from baton.procurement.demo import shipments
+
         self._release(po_id)
         self._ack(po_id, "changed", self.days(38), source="phone")
+        # Half of it is on the way already, announced through Kessler's link.
+        shipments.supplier_notice(self, po_id, "500", shipped=0, due=5)
 
     def _order_part_received(self, po_id) -> None:
+        from baton.procurement.demo import shipments
         from baton.procurement.orders.models import POLine
 
         self._release(po_id)
-        self._ack(po_id)
-        self._receive(po_id, "60", "DN-44120")
+        shipments.email_acknowledgement(self, po_id, BUYER)
+        shipments.receive_with_slip(self, po_id, BUYER, "60", "DN-44120", days_ago=6)
+        # The other 40 were announced for yesterday and have not come.
+        shipments.supplier_notice(self, po_id, "40", shipped=-4, due=-1)
         # Promised four days ago, 40 still to come: overdue on the open-orders list.
         for line in self.session.query(POLine).filter(POLine.po_id == po_id):
             line.promised_date = self.days(-4)

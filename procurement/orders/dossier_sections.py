@@ -25,6 +25,7 @@ from baton.procurement.orders.dossier_files import (
     revisions_of,
     safe_name,
 )
+from baton.procurement.orders.dossier_records import shipment_notices
 from baton.procurement.orders.models import POAcknowledgement, POReceipt
 from baton.procurement.orders.presenters import represent
 from baton.procurement.orders.states import PURCHASE_ORDER
@@ -192,7 +193,7 @@ def receipts(session: Session, dossier: Dossier) -> None:
         )
     )
     fields_ = ("id", "line_no", "quantity_received", "quantity_rejected", "reject_reason",
-               "reference", "received_on", "created_at", "created_by_id")  # fmt: skip
+               "reference", "received_on", "shipment_id", "created_at", "created_by_id")  # fmt: skip
     dossier.add(
         "receipts/receipts.json",
         as_json([{name: getattr(r, name) for name in fields_} for r in rows]),
@@ -201,12 +202,10 @@ def receipts(session: Session, dossier: Dossier) -> None:
         "receipts/receipts.csv",
         as_csv(list(fields_), [[_cell(getattr(r, name)) for name in fields_] for r in rows]),
     )
-    # A packing slip per receipt, once receipts carry one.
-    attached = revisions_of(
-        session, po.tenant_id, {getattr(r, "document_revision_id", None) for r in rows}
-    )
-    for r in rows:
-        found = attached.get(getattr(r, "document_revision_id", None))
+    # One receipt's packing slip is on each of its line rows: stored once.
+    attached = revisions_of(session, po.tenant_id, {r.packing_slip_revision_id for r in rows})
+    for revision_id in dict.fromkeys(r.packing_slip_revision_id for r in rows):
+        found = attached.get(revision_id)
         if found is not None:
             dossier.add_stored(f"receipts/{safe_name(found[0].filename)}", found[0])
 
@@ -226,4 +225,5 @@ SECTIONS: list[Section] = [
     specifications,
     acknowledgements,
     receipts,
+    shipment_notices,
 ]

@@ -203,15 +203,37 @@ def overdue_shipment_items(
     engagements: dict[uuid.UUID, Engagement],
     now: datetime,
 ) -> list[LateItem]:
-    """Hook for shipment notices past their expected arrival (kind LATE_SHIPMENT).
+    """Shipment notices of these ``orders`` past their expected arrival with the
+    goods not received (``shipments.overdue_shipments``, a fixed number of
+    statements), late by the business hours since that day ended."""
+    from baton.procurement.orders.shipments import overdue_shipments
 
-    The shipments work (``procurement/orders/shipments.py:overdue_shipments``)
-    lands in another branch; once merged, map its overdue notices of these
-    ``orders`` to LateItems here, lateness in business hours on the
-    engagement's calendar. In one query for all orders, to keep the page's
-    statement count constant.
-    """
-    return []
+    listed = {po.id for po in orders}
+    suppliers = _supplier_names(session, orders)
+    items = []
+    for overdue in overdue_shipments(session, provider_id, now.date()):
+        po, notice = overdue.po, overdue.shipment
+        if po.id not in listed or notice.expected_on is None:
+            continue
+        engagement = engagements[po.tenant_id]
+        calendar = calendar_of(engagement)
+        late = business_hours_between(calendar, day_end(calendar, notice.expected_on), now)
+        if late <= 0:
+            continue
+        carrier = " ".join(filter(None, (notice.carrier, notice.tracking_number)))
+        items.append(
+            LateItem(
+                po=po,
+                kind=LATE_SHIPMENT,
+                what=f"Shipment notice{' ' + carrier if carrier else ''}: expected"
+                f" {notice.expected_on.isoformat()}, not received",
+                late_hours=late,
+                lateness=describe(late, calendar),
+                client=engagement.client.name,
+                supplier=suppliers.get(po.supplier_id, ""),
+            )
+        )
+    return items
 
 
 def _supplier_names(session: Session, orders: list[PurchaseOrder]) -> dict[uuid.UUID, str]:

@@ -207,6 +207,10 @@ class POReceipt(IdMixin, ProviderOwned, Base):
     reference: Mapped[str | None] = mapped_column(sa.String(100))
     received_on: Mapped[date]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    # The delivery's packing slip (a document revision), and the shipment notice
+    # it arrived against; every row of one receipt shares them (migration 0011).
+    packing_slip_revision_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    shipment_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
     __table_args__ = (_po_fk("po_receipts"),)
 

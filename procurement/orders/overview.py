@@ -19,6 +19,7 @@ from baton.procurement.orders.queries import (
     exceptions_of,
     receipts_of,
 )
+from baton.procurement.orders.shipments import page_context as shipment_context
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.sourcing.documents.models import DocumentRevision
 from baton.sourcing.requirements.models import Requirement
@@ -72,6 +73,7 @@ def detail(session: Session, po: PurchaseOrder) -> dict[str, Any]:
         "pdf": session.get(DocumentRevision, po.pdf_revision_id) if po.pdf_revision_id else None,
         "events": audit.events_for(session, po.tenant_id, "purchase_order", po.id),
         "labels": PURCHASE_ORDER.labels,
+        **shipment_context(session, po, receipts, ack),
     }
 
 

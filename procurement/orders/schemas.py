@@ -207,3 +207,7 @@ class ReceiptSchema(InputSchema):
     )
     reference = fields.String(load_default=None, validate=validate.Length(max=200))
     received_on = fields.String(load_default=None, validate=validate.Length(max=20))
+    shipment_id = fields.UUID(
+        load_default=None,
+        metadata={"description": "the shipment notice the goods came against, if any"},
+    )

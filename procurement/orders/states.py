@@ -131,6 +131,8 @@ PURCHASE_ORDER = Machine(
         "receivable": RECEIVABLE,
         # With the supplier: chased while unacknowledged or late (orders/follow_up.py).
         "followed_up": RECEIVABLE,
+        # A supplier may announce a shipment until everything has been received.
+        "shippable": RECEIVABLE,
         "finished": ("closed", "cancelled"),
     },
     filters={

@@ -19,7 +19,7 @@ from baton.procurement.orders import (
     drafting,
     open_orders,
     queries,
-    receipts,
+    receiving,
     release,
 )
 from baton.procurement.orders.models import PurchaseOrder
@@ -200,7 +200,7 @@ def record_acknowledgement(data, po_id: uuid.UUID):
 @blp.response(200, OrderOutSchema)
 @blp.doc(summary="Record goods received (and rejected) per line")
 def record_receipt(data, po_id: uuid.UUID):
-    receipts.receive(
+    receiving.receive(
         dbs(),
         _org_id(),
         None,
@@ -208,5 +208,6 @@ def record_receipt(data, po_id: uuid.UUID):
         data["lines"],
         reference=data.get("reference"),
         received_on=data.get("received_on"),
+        shipment_id=data.get("shipment_id"),
     )
     return _with_etag(queries.get_for_provider(dbs(), _org_id(), po_id))

@@ -56,3 +56,17 @@ def version_from(form) -> int | None:
         return int(form.get("version", ""))
     except ValueError:
         return None
+
+
+def shipment_data(form) -> dict[str, Any]:
+    """A shipment notice form: its header fields and a quantity per line."""
+    return {
+        **{
+            name: form.get(name, "")
+            for name in ("carrier", "tracking_number", "shipped_on", "expected_on", "note")
+        },
+        "lines": [
+            {"line_no": row["line_no"], "quantity": row["quantity_shipped"]}
+            for row in _rows(form, "quantity_shipped", ("quantity_shipped",))
+        ],
+    }

@@ -13,12 +13,14 @@ from baton.platform.web import dbs, refuse
 from baton.procurement.orders import (
     acknowledgements,
     approvals,
+    attachments,
     drafting,
     links,
     open_orders,
     overview,
     queries,
     receipts,
+    receiving,
     release,
 )
 from baton.procurement.orders.states import PURCHASE_ORDER
@@ -172,7 +174,7 @@ def cancel(po_id: uuid.UUID):
 def record_acknowledgement(po_id: uuid.UUID):
     return _act(
         po_id,
-        lambda: acknowledgements.record_for_buyer(
+        lambda: attachments.record_acknowledgement(
             dbs(),
             _provider_id(),
             _user_id(),
@@ -180,6 +182,7 @@ def record_acknowledgement(po_id: uuid.UUID):
             forms.ack_lines(request.form),
             source=request.form.get("source", ""),
             note=request.form.get("note"),
+            attachment=attachments.upload_from(request.files.get("attachment")),
         ),
         "Acknowledgement recorded.",
     )
@@ -200,7 +203,7 @@ def accept_changes(po_id: uuid.UUID):
 def receive(po_id: uuid.UUID):
     return _act(
         po_id,
-        lambda: receipts.receive(
+        lambda: receiving.receive(
             dbs(),
             _provider_id(),
             _user_id(),
@@ -208,6 +211,8 @@ def receive(po_id: uuid.UUID):
             forms.receipt_lines(request.form),
             reference=request.form.get("reference"),
             received_on=request.form.get("received_on"),
+            shipment_id=request.form.get("shipment_id") or None,
+            packing_slip=attachments.upload_from(request.files.get("packing_slip")),
         ),
         "Receipt recorded.",
     )

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.request_context import acting_as
 from baton.platform.web import dbs, refuse
-from baton.procurement.orders import acknowledgements, links, overview
+from baton.procurement.orders import acknowledgements, attachments, links, overview, shipments
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
 from baton.provider_console.orders.downloads import pdf_response
@@ -35,6 +35,8 @@ def _page(opened: links.OpenedLink, token: str, *, errors=None, status=200):
         errors=errors or {},
         can_acknowledge=PURCHASE_ORDER.allowed("acknowledge", opened.po.status)
         and context["ack"] is None,
+        # The supplier answers the order first; then it announces what it ships.
+        can_send_shipment=context["can_ship"] and context["ack"] is not None,
         form=request.form if request.method == "POST" else {},
     ), status
 
@@ -81,3 +83,42 @@ def pdf(token: str):
     except links.LinkRefused as exc:
         return _refused_page(exc)
     return pdf_response(dbs(), opened.po)
+
+
+@bp.get("/<token>/shipments")
+def shipments_page(token: str):
+    try:
+        opened = links.open_link(dbs(), token)
+    except links.LinkRefused as exc:
+        return _refused_page(exc)
+    return _page(opened, token)
+
+
+@bp.post("/<token>/shipments")
+def send_shipment(token: str):
+    try:
+        opened = links.open_link(dbs(), token, lock=True)
+    except links.LinkRefused as exc:
+        return _refused_page(exc)
+    try:
+        with acting_as(opened.actor):
+            _shipment, created = shipments.send_notice(
+                dbs(),
+                opened.po,
+                forms.shipment_data(request.form),
+                source="supplier_link",
+                idempotency_key=request.form.get("idempotency_key") or None,
+                packing_slip=attachments.upload_from(request.files.get("packing_slip")),
+            )
+    except ValidationFailed as exc:
+        refuse()
+        return _page(links.open_link(dbs(), token), token, errors=exc.errors, status=422)
+    except ServiceError as exc:
+        refuse()
+        flash(str(exc), "warning")
+        return redirect(url_for(".order", token=token))
+    if created:
+        flash("Thank you: your shipment notice is with the buyer.", "success")
+    else:
+        flash("We have this shipment notice already; nothing was changed.", "info")
+    return redirect(url_for(".order", token=token) + "#shipments")

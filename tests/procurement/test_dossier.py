@@ -258,3 +258,26 @@ def test_a_tampered_audit_event_makes_the_dossier_say_where_the_chain_broke(
         superuser.execute(
             "UPDATE audit_events SET changes = %s::json WHERE id = %s", (original, event_id)
         )
+
+
+def test_the_dossier_holds_the_shipment_notices_and_their_packing_slips(app, world):
+    from tests.support import shipments as s
+
+    po_id = s.acknowledged(app, world)
+    token = s.token(app, po_id)
+    supplier = app.test_client()
+    page = supplier.get(f"/supplier/orders/{token}")
+    form = s.notice_form(idempotency_key=s.form_key(page.text))
+    sent = supplier.post(
+        f"/supplier/orders/{token}/shipments", data=form | {"packing_slip": s.slip()}
+    )
+    assert sent.status_code == 302
+    archive = _zip(_web(app, world.email("acme_admin")).get(f"/client/orders/{po_id}/dossier"))
+    _hashes_match(archive)
+    [notice] = json.loads(archive.read("shipments/shipment-notices.json"))
+    assert (notice["carrier"], notice["lines"]) == (
+        "DHL Express",
+        [{"line_no": 1, "quantity": "100"}],
+    )
+    assert "JD014600001" in archive.read("shipments/shipment-notices.csv").decode()
+    assert archive.read("shipments/packing-slip.pdf") == s.SLIP

@@ -364,3 +364,31 @@ def test_the_demo_shows_its_unacknowledged_order_late_and_chased_once(tmp_path):
     finally:
         with app.app_context():
             db.dispose()
+
+
+def test_a_shipment_notice_past_its_arrival_and_not_received_is_on_the_follow_up(app, world):
+    from baton.platform.db import utcnow
+    from baton.procurement.orders import receipts
+    from tests.support import shipments as s
+
+    late = s.acknowledged(app, world)
+    s.send(app, world, late, "100", 12, 10)
+    arrived = s.acknowledged(app, world)
+    s.send(app, world, arrived, "100", 12, 10)
+    with h.as_provider(app, world) as (session, user_id):
+        receipts.receive(
+            session,
+            world.orgs["north"],
+            user_id,
+            arrived,
+            [{"line_no": 1, "quantity_received": "100"}],
+        )
+    # Ten days back always holds working days, whatever today is.
+    found = items(app, world, utcnow(), kind=follow_up.LATE_SHIPMENT)
+    assert [po_id for po_id, _, _ in found if po_id in (late, arrived)] == [late]
+    [(_, hours, what)] = [f for f in found if f[0] == late]
+    assert hours > 0 and "UPS" in what and "not received" in what
+    client = app.test_client()
+    login(client, world.email("north_buyer"))
+    page = client.get("/provider/follow-up").text
+    assert "Shipment notice UPS" in page

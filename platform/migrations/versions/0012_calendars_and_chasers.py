@@ -18,7 +18,7 @@ from alembic import op
 from baton.platform.db import UTCDateTime
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
