@@ -7,9 +7,12 @@ from baton.platform.areas import Area
 AREA = Area(
     name="procurement",
     requires=("sourcing",),
-    models=("baton.procurement.orders.models",),
+    models=("baton.procurement.orders.models", "baton.procurement.orders.issue_models"),
     jobs=("baton.procurement.orders.release",),
-    notifications=("baton.procurement.orders.notifications",),
+    notifications=(
+        "baton.procurement.orders.notifications",
+        "baton.procurement.orders.issue_notifications",
+    ),
     audit_words=("baton.procurement.audit_words",),
     demo="baton.procurement.demo.story:seed_handoff",
 )

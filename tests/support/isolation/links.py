@@ -41,6 +41,8 @@ SIGNED_LINK_ENDPOINTS: dict[str, str] = {
     "supplier_orders.order": "supplier-order",
     "supplier_orders.acknowledge": "supplier-order",
     "supplier_orders.pdf": "supplier-order",
+    "supplier_issues.reply": "supplier-order",
+    "supplier_issues.attachment": "supplier-order",
 }
 
 
