@@ -64,8 +64,10 @@ def _text(errors: dict, name: str, raw: Any, limit: int, *, multiline: bool, mes
 
 
 def _form_key(raw: Any) -> str | None:
-    key = str(raw or "").strip()
-    return key[:KEY_LIMIT] if key else None
+    """The form's (or the API's Idempotency-Key) one-time key: printable ASCII,
+    so a hostile value is at worst a key nobody else sends."""
+    key = "".join(c for c in str(raw or "")[: KEY_LIMIT * 4] if "!" <= c <= "~")
+    return key[:KEY_LIMIT] or None
 
 
 def _line_no(errors: dict, po: PurchaseOrder, raw: Any) -> int | None:

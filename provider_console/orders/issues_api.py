@@ -113,11 +113,14 @@ def order_issues(po_id: uuid.UUID):
     }
 
 
-@blp.post("/purchase-orders/<uuid:po_id>/issues", parameters=IDEMPOTENCY)
+@blp.post("/purchase-orders/<uuid:po_id>/issues")
 @token_required(kind="provider", permission="order_issue.work")
 @blp.arguments(RaiseIssueSchema)
 @blp.response(201, IssueOutSchema)
-@blp.doc(summary="Raise an issue on an order or one of its lines, with its first message")
+@blp.doc(
+    summary="Raise an issue on an order or one of its lines, with its first message",
+    parameters=IDEMPOTENCY,
+)
 def raise_issue(data, po_id: uuid.UUID):
     issue = issues.raise_issue(dbs(), _org_id(), None, po_id, _with_key(data))
     return _one(issue), 201
@@ -132,11 +135,14 @@ def read_issue(po_id: uuid.UUID, issue_id: uuid.UUID):
     return _one(issue, po)
 
 
-@blp.post("/purchase-orders/<uuid:po_id>/issues/<uuid:issue_id>/messages", parameters=IDEMPOTENCY)
+@blp.post("/purchase-orders/<uuid:po_id>/issues/<uuid:issue_id>/messages")
 @token_required(permission="order_issue.reply")
 @blp.arguments(MessageInSchema)
 @blp.response(200, IssueOutSchema)
-@blp.doc(summary="Answer in the thread; a client's answer hands the issue back to the buyer")
+@blp.doc(
+    summary="Answer in the thread; a client's answer hands the issue back to the buyer",
+    parameters=IDEMPOTENCY,
+)
 def add_message(data, po_id: uuid.UUID, issue_id: uuid.UUID):
     po, issue = _issue(po_id, issue_id)
     if _provider():
@@ -146,12 +152,13 @@ def add_message(data, po_id: uuid.UUID, issue_id: uuid.UUID):
     return _one(issue, po)
 
 
-@blp.post("/purchase-orders/<uuid:po_id>/issues/<uuid:issue_id>/route", parameters=IDEMPOTENCY)
+@blp.post("/purchase-orders/<uuid:po_id>/issues/<uuid:issue_id>/route")
 @token_required(kind="provider", permission="order_issue.work")
 @blp.arguments(RouteSchema)
 @blp.response(200, IssueOutSchema)
 @blp.doc(
-    summary="Route the issue to the client for a decision or to the supplier (emailed its link)"
+    summary="Route the issue to the client for a decision or to the supplier (emailed its link)",
+    parameters=IDEMPOTENCY,
 )
 def route_issue(data, po_id: uuid.UUID, issue_id: uuid.UUID):
     po, issue = _issue(po_id, issue_id)

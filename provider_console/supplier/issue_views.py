@@ -25,12 +25,15 @@ from baton.sourcing.documents.services import get_revision
 bp = Blueprint("supplier_issues", __name__, url_prefix="/supplier/orders")
 
 
-@bp.post("/<token>/issues")
+@bp.route("/<token>/issues", methods=["GET", "POST"])
 def reply(token: str):
+    """GET: the order page (the answer forms are on it); POST: the supplier's answer."""
     try:
-        opened = links.open_link(dbs(), token, lock=True)
+        opened = links.open_link(dbs(), token, lock=request.method == "POST")
     except links.LinkRefused as exc:
         return _refused_page(exc)
+    if request.method == "GET":
+        return order_page(opened, token)
     try:
         with acting_as(opened.actor):
             issues.reply_as_supplier(
@@ -59,6 +62,9 @@ def attachment(token: str):
         opened = links.open_link(dbs(), token)
     except links.LinkRefused as exc:
         return _refused_page(exc)
+    if not request.args.get("issue_message_id"):
+        # Nothing named: the order page, where the attachments are listed.
+        return order_page(opened, token)
     try:
         message_id = uuid.UUID(request.args.get("issue_message_id", ""))
     except ValueError:

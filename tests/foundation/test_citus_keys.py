@@ -48,6 +48,8 @@ DISTRIBUTED = frozenset(
         "po_approvals",
         "po_acknowledgements",
         "po_receipts",
+        "po_issues",
+        "po_issue_messages",
         "approval_policies",
         "po_number_counters",
     }
