@@ -14,6 +14,7 @@ AREA = Area(
         "baton.client_portal.orders.views:bp",
         "baton.client_portal.orders.records:bp",
         "baton.client_portal.orders.shipment_views:bp",
+        "baton.client_portal.orders.issue_views:bp",
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",
@@ -27,11 +28,13 @@ AREA = Area(
         NavEntry("client", "Requirements", "client_requirements.index", 40),
         NavEntry("client", "Orders", "client_orders.index", 50),
         NavEntry("client", "Approvals", "client_orders.inbox", 60),
+        NavEntry("client", "Issues", "client_issues.index", 65),
     ),
     entity_links=(
         EntityLink("client", "supplier", "client_suppliers.detail", "supplier_id"),
         EntityLink("client", "document", "client_documents.detail", "document_id"),
         EntityLink("client", "requirement", "client_requirements.detail", "requirement_id"),
         EntityLink("client", "purchase_order", "client_orders.detail", "po_id"),
+        EntityLink("client", "order_issue", "client_issues.detail", "issue_id"),
     ),
 )

@@ -10,12 +10,14 @@ AREA = Area(
     models=(
         "baton.procurement.orders.models",
         "baton.procurement.orders.shipment_models",
+        "baton.procurement.orders.issue_models",
     ),
     jobs=("baton.procurement.orders.release", "baton.procurement.orders.chasers"),
     schedules=("baton.procurement.schedules:SCHEDULES",),
     notifications=(
         "baton.procurement.orders.notifications",
         "baton.procurement.orders.shipment_notifications",
+        "baton.procurement.orders.issue_notifications",
     ),
     audit_words=("baton.procurement.audit_words", "baton.procurement.shipment_audit_words"),
     demo="baton.procurement.demo.story:seed_handoff",

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform.audit_text import Keys, ids_of, names_by_id
+from baton.procurement.orders.issue_models import CAUSE_LABELS, POIssue
 from baton.procurement.orders.models import PurchaseOrder
 
 
@@ -22,8 +23,17 @@ def _orders(session: Session, keys: Keys) -> dict:
     return names_by_id(keys, rows)
 
 
-NAMES = {"purchase_order": _orders}
-FIELDS: dict[str, str] = {}
+def _issues(session: Session, keys: Keys) -> dict:
+    rows = session.execute(
+        sa.select(POIssue.id, POIssue.tenant_id, POIssue.number, POIssue.title).where(
+            POIssue.id.in_(ids_of(keys)), POIssue.tenant_id.in_({t for t, _v in keys})
+        )
+    )
+    return names_by_id(keys, ((i, t, f"issue {n}: {title}") for i, t, n, title in rows))
+
+
+NAMES = {"purchase_order": _orders, "order_issue": _issues}
+FIELDS: dict[str, str] = {"attachment": "document_revision", "po_id": "purchase_order"}
 ACTIONS = {
     "purchase_order.created": "Order drafted",
     "purchase_order.updated": "Order changed",
@@ -44,6 +54,15 @@ ACTIONS = {
     "purchase_order.link_revoked": "Supplier link withdrawn",
     "purchase_order.chased": "Supplier chased",
     "approval_policy.updated": "Approval policy changed",
+    # Order issues (procurement/orders/issues.py), on the order's timeline too.
+    "order_issue.raised": "Issue raised",
+    "order_issue.route_to_client": "Issue routed to the client",
+    "order_issue.route_to_supplier": "Issue routed to the supplier",
+    "order_issue.client_answer": "Client answered the issue",
+    "order_issue.supplier_answer": "Supplier answered the issue",
+    "order_issue.replied": "Reply in the issue's thread",
+    "order_issue.resolve": "Issue resolved",
+    "order_issue.reopen": "Issue reopened",
 }
 # Whom the clock waits on (workflow's ``waiting_on``), and where an acknowledgement came from.
 PARTIES = {"client": "the client", "provider": "the provider", "supplier": "the supplier"}
@@ -62,4 +81,5 @@ VALUES: dict = {
     "waiting_on": lambda v: PARTIES.get(v, str(v)),
     "source": lambda v: SOURCES.get(v, str(v)),
     "total": _money,
+    "cause": lambda v: CAUSE_LABELS.get(v, v),
 }

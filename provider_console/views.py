@@ -7,6 +7,7 @@ from flask import Blueprint, render_template
 from baton.platform.auth import identity, require
 from baton.platform.web import dbs
 from baton.procurement.handoff import overview as dashboard
+from baton.procurement.orders import issue_queries
 from baton.sourcing.requirements import states
 from baton.tenants import services
 
@@ -31,4 +32,7 @@ def home():
         can_claim=can_claim,
         labels=states.REQUIREMENT.labels,
         inactive=[e for e in engagements if e.status != "active"],
+        issue_counts=issue_queries.waiting_counts(
+            session, issue_queries.provider_scope(session, ident.organisation.id)
+        ),
     )

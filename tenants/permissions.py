@@ -19,6 +19,10 @@ PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "po.write": {PROVIDER: ("admin", "buyer")},
     # Approve or reject orders and accept their exceptions.
     "po.approve": {CLIENT: ("admin", "approver")},
+    # Raise, route, resolve and reopen order issues.
+    "order_issue.work": {PROVIDER: ("admin", "buyer")},
+    # Answer in an order issue's thread.
+    "order_issue.reply": {CLIENT: ("admin", "approver", "sourcing"), PROVIDER: ("admin", "buyer")},
     "approval_policy.manage": {CLIENT: ("admin",)},
     # An engagement's business calendar and supplier-chaser settings.
     "engagement.manage": {PROVIDER: ("admin",)},

@@ -28,6 +28,7 @@ from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
 from baton.procurement.demo.clients import ClientsStory
 from baton.procurement.demo.follow_up import FollowUpStory
+from baton.procurement.demo.issues import IssuesStory
 from baton.procurement.demo.orders import OrdersStory
 from baton.procurement.demo.people import ACME, DUE_SOON, GLOBEX, NORTHWIND, OVERDUE_BY
 from baton.procurement.handoff import review
@@ -76,7 +77,7 @@ def _has_handoff_data(session: Session, tenant_ids: list[uuid.UUID]) -> bool:
     )
 
 
-class _Story(ClientsStory, OrdersStory, FollowUpStory):
+class _Story(ClientsStory, OrdersStory, FollowUpStory, IssuesStory):
     """The provider's half, after the clients': reviews, a return answered, acceptances."""
 
     def tell(self) -> None:
@@ -91,6 +92,7 @@ class _Story(ClientsStory, OrdersStory, FollowUpStory):
         self.working_day_clock()
         self.follow_up_calendar()
         self.northwind_orders()
+        self.northwind_issues()
 
     def northwind_reviews(self) -> None:
         from baton.sourcing.suppliers.models import Supplier

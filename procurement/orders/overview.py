@@ -11,6 +11,7 @@ from baton.procurement.orders import approvals as approval_rules
 from baton.procurement.orders.acknowledgements import OUTCOME_LABELS
 from baton.procurement.orders.drafting import line_total
 from baton.procurement.orders.drift import FIELD_LABELS
+from baton.procurement.orders.issue_overview import for_order as issues_for_order
 from baton.procurement.orders.models import PurchaseOrder
 from baton.procurement.orders.policy import policy_for
 from baton.procurement.orders.queries import (
@@ -50,6 +51,7 @@ def detail(session: Session, po: PurchaseOrder) -> dict[str, Any]:
     this_round = [
         a for a in approvals if a.revision == po.revision and a.round == po.approval_round
     ]
+    events = audit.events_for(session, po.tenant_id, "purchase_order", po.id)
     return {
         "po": po,
         "client": session.get(Organisation, po.tenant_id),
@@ -71,9 +73,10 @@ def detail(session: Session, po: PurchaseOrder) -> dict[str, Any]:
         "requirements": requirements,
         "people": people,
         "pdf": session.get(DocumentRevision, po.pdf_revision_id) if po.pdf_revision_id else None,
-        "events": audit.events_for(session, po.tenant_id, "purchase_order", po.id),
         "labels": PURCHASE_ORDER.labels,
         **shipment_context(session, po, receipts, ack),
+        # The order's issues, and their events on its timeline (``events``).
+        **issues_for_order(session, po, events),
     }
 
 

@@ -13,7 +13,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.request_context import acting_as
 from baton.platform.web import dbs, refuse
-from baton.procurement.orders import acknowledgements, attachments, links, overview, shipments
+from baton.procurement.orders import (
+    acknowledgements,
+    attachments,
+    issue_queries,
+    links,
+    overview,
+    shipments,
+)
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
 from baton.provider_console.orders.downloads import pdf_response
@@ -28,6 +35,7 @@ def _refused_page(exc: links.LinkRefused):
 
 def _page(opened: links.OpenedLink, token: str, *, errors=None, status=200):
     context = overview.detail(dbs(), opened.po)
+    supplier_issues, supplier_thread = issue_queries.for_supplier(dbs(), opened.po)
     return render_template(
         "supplier/order.html",
         **context,
@@ -38,6 +46,8 @@ def _page(opened: links.OpenedLink, token: str, *, errors=None, status=200):
         # The supplier answers the order first; then it announces what it ships.
         can_send_shipment=context["can_ship"] and context["ack"] is not None,
         form=request.form if request.method == "POST" else {},
+        supplier_issues=supplier_issues,
+        supplier_thread=supplier_thread,
     ), status
 
 

@@ -49,6 +49,8 @@ DISTRIBUTED = frozenset(
         "po_acknowledgements",
         "po_receipts",
         "po_shipments",
+        "po_issues",
+        "po_issue_messages",
         "approval_policies",
         "po_number_counters",
     }
@@ -318,7 +320,7 @@ def test_distributed_tables_have_tenant_id_first_in_their_keys(owner_connection)
         for fk in tables[name].foreign_keys
         if fk.referred_table in DISTRIBUTED
     ]
-    assert len(between) == 14  # 7 of the handoff, 7 of the orders
+    assert len(between) == 16  # 7 of the handoff, 7 of the orders, 2 of the order issues
     for name, fk in between:
         assert fk.columns[0] == "tenant_id" and fk.referred_columns == ("tenant_id", "id"), (
             name,

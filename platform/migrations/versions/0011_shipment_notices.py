@@ -16,7 +16,7 @@ import baton.platform.db
 from baton.platform import rls
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
