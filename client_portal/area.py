@@ -12,6 +12,7 @@ AREA = Area(
         "baton.client_portal.requirements.views:bp",
         "baton.client_portal.requirements.import_views:bp",
         "baton.client_portal.orders.views:bp",
+        "baton.client_portal.orders.change_views:bp",
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",

@@ -7,9 +7,15 @@ from baton.platform.areas import Area
 AREA = Area(
     name="procurement",
     requires=("sourcing",),
-    models=("baton.procurement.orders.models",),
-    jobs=("baton.procurement.orders.release",),
-    notifications=("baton.procurement.orders.notifications",),
+    models=(
+        "baton.procurement.orders.models",
+        "baton.procurement.orders.change_models",
+    ),
+    jobs=("baton.procurement.orders.release", "baton.procurement.orders.spec_changes"),
+    notifications=(
+        "baton.procurement.orders.notifications",
+        "baton.procurement.orders.change_notifications",
+    ),
     audit_words=("baton.procurement.audit_words",),
     demo="baton.procurement.demo.story:seed_handoff",
 )

@@ -10,11 +10,13 @@ AREA = Area(
         "baton.provider_console.queue.views:bp",
         "baton.provider_console.review.views:bp",
         "baton.provider_console.orders.views:bp",
+        "baton.provider_console.orders.change_views:bp",
         "baton.provider_console.supplier.views:bp",
     ),
     api_blueprints=(
         "baton.provider_console.queue.api:blp",
         "baton.provider_console.orders.api:blp",
+        "baton.provider_console.orders.change_orders_api:blp",
     ),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),

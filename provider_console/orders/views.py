@@ -13,12 +13,14 @@ from baton.platform.web import dbs, refuse
 from baton.procurement.orders import (
     acknowledgements,
     approvals,
+    change_overview,
     drafting,
     links,
     overview,
     queries,
     receipts,
     release,
+    spec_changes,
 )
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
@@ -40,13 +42,17 @@ def _user_id() -> uuid.UUID | None:
 @require(kind="provider")
 def index():
     session = dbs()
-    listed = queries.list_from_args(
-        session, queries.provider_scope(session, _provider_id()), request.args
-    )
+    scope = queries.provider_scope(session, _provider_id())
+    listed = queries.list_from_args(session, scope, request.args)
+    # Engineering changes first: lines bound to a revised specification.
+    flagged = spec_changes.flagged_orders(session, scope)
     return render_template(
         "provider/orders/index.html",
         **listed,
-        clients=overview.organisation_names(session, {po.tenant_id for po in listed["orders"]}),
+        clients=overview.organisation_names(
+            session, {po.tenant_id for po in listed["orders"] + flagged}
+        ),
+        flagged=flagged,
     )
 
 
@@ -77,6 +83,7 @@ def _page(po, *, errors: dict | None = None, status: int = 200):
     return render_template(
         "provider/orders/detail.html",
         **context,
+        **change_overview.detail(dbs(), po),
         errors=errors or {},
         can_write=may,
         actions=set(PURCHASE_ORDER.actions(po.status, "provider")) if may else set(),
