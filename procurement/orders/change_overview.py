@@ -55,7 +55,7 @@ def change_page(session: Session, po: PurchaseOrder, change: POChangeOrder) -> d
         ),
         "cause_labels": change_orders.CAUSE_LABELS,
         "change_machine": CHANGE_ORDER,
-        "approved_count": sum(
+        "change_approved_count": sum(
             1 for a in approvals if a.round == change.approval_round and a.decision == "approved"
         ),
     }

@@ -100,28 +100,28 @@ class ChangeCreateSchema(ChangeEditSchema):
     )
 
 
-class RevisionLineSchema(ProposedLineSchema):
+class OrderRevisionLineSchema(ProposedLineSchema):
     item_code = fields.String(allow_none=True)
     description = fields.String()
     unit = fields.String()
 
 
-class RevisionHeaderSchema(HeaderSchema):
+class OrderRevisionHeaderSchema(HeaderSchema):
     currency = fields.String()
     total = fields.String()
 
 
-class RevisionOutSchema(Schema):
+class OrderRevisionSchema(Schema):
     revision = fields.Integer()
     in_force = fields.Boolean()
     released_at = fields.DateTime(allow_none=True)
     total = fields.String()
     change_id = fields.UUID(allow_none=True)
-    header = fields.Nested(RevisionHeaderSchema)
-    lines = fields.List(fields.Nested(RevisionLineSchema))
+    header = fields.Nested(OrderRevisionHeaderSchema)
+    lines = fields.List(fields.Nested(OrderRevisionLineSchema))
 
 
-class RevisionPageSchema(Schema):
+class OrderRevisionPageSchema(Schema):
     page = fields.Integer()
     has_next = fields.Boolean()
-    items = fields.List(fields.Nested(RevisionOutSchema))
+    items = fields.List(fields.Nested(OrderRevisionSchema))

@@ -25,8 +25,8 @@ from baton.procurement.orders.change_schemas import (
     ChangeCreateSchema,
     ChangeEditSchema,
     ChangeOutSchema,
-    RevisionOutSchema,
-    RevisionPageSchema,
+    OrderRevisionSchema,
+    OrderRevisionPageSchema,
 )
 from baton.procurement.orders.models import PurchaseOrder
 from baton.provider_console.orders.api import PreconditionFailed, PreconditionRequired
@@ -95,7 +95,7 @@ def _revision(po: PurchaseOrder, row: PORevision) -> dict:
 
 @blp.get("/purchase-orders/<uuid:po_id>/revisions")
 @token_required()
-@blp.response(200, RevisionPageSchema)
+@blp.response(200, OrderRevisionPageSchema)
 @blp.doc(summary="Every released revision of an order, newest first")
 def list_revisions(po_id: uuid.UUID):
     po = _order(po_id)
@@ -105,7 +105,7 @@ def list_revisions(po_id: uuid.UUID):
 
 @blp.get("/purchase-orders/<uuid:po_id>/revisions/<int:revision>")
 @token_required()
-@blp.response(200, RevisionOutSchema)
+@blp.response(200, OrderRevisionSchema)
 @blp.doc(summary="One released revision of an order, as it was sent to the supplier")
 def read_revision(po_id: uuid.UUID, revision: int):
     po = _order(po_id)
