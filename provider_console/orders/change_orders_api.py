@@ -25,8 +25,8 @@ from baton.procurement.orders.change_schemas import (
     ChangeCreateSchema,
     ChangeEditSchema,
     ChangeOutSchema,
-    OrderRevisionSchema,
     OrderRevisionPageSchema,
+    OrderRevisionSchema,
 )
 from baton.procurement.orders.models import PurchaseOrder
 from baton.provider_console.orders.api import PreconditionFailed, PreconditionRequired
