@@ -25,7 +25,9 @@ def test_a_revised_spec_flags_the_line_tells_both_sides_and_a_change_order_clear
     po = o.load(app, po_id)
     assert po.lines[0].spec_outdated
     buyer_mail = [m for m in h.mails_to(app, world.email("north_buyer")) if number in m["Subject"]]
-    client_mail = [m for m in h.mails_to(app, world.email("acme_sourcing")) if number in m["Subject"]]
+    client_mail = [
+        m for m in h.mails_to(app, world.email("acme_sourcing")) if number in m["Subject"]
+    ]
     assert buyer_mail and "revision 2" in buyer_mail[0]["Subject"]
     assert client_mail and po.number in h.body_text(client_mail[0])
     buyer = app.test_client()

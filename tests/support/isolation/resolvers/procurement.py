@@ -97,12 +97,11 @@ def _change_order(v: Victim) -> uuid.UUID:
 def _revision_number(v: Victim) -> int:
     """A frozen revision of the victim's order, numbered so that the number is
     a marker no page shows by chance (the order is set to that revision)."""
-    from baton.procurement.orders.change_models import PORevision
-    from baton.procurement.orders.models import PurchaseOrder
-
     import io
 
     from baton.platform.storage import get_store
+    from baton.procurement.orders.change_models import PORevision
+    from baton.procurement.orders.models import PurchaseOrder
     from baton.sourcing.documents import services as documents
 
     po = v.session.get(PurchaseOrder, uuid.UUID(v.id("po_id")))
