@@ -26,6 +26,7 @@ from baton.platform import audit, demo_files
 from baton.platform.db import db, utcnow
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.procurement.demo.changes import ChangesStory
 from baton.procurement.demo.clients import ClientsStory
 from baton.procurement.demo.orders import OrdersStory
 from baton.procurement.demo.people import ACME, DUE_SOON, GLOBEX, NORTHWIND, OVERDUE_BY
@@ -75,7 +76,7 @@ def _has_handoff_data(session: Session, tenant_ids: list[uuid.UUID]) -> bool:
     )
 
 
-class _Story(ClientsStory, OrdersStory):
+class _Story(ClientsStory, OrdersStory, ChangesStory):
     """The provider's half, after the clients': reviews, a return answered, acceptances."""
 
     def tell(self) -> None:
@@ -89,6 +90,7 @@ class _Story(ClientsStory, OrdersStory):
         self.northwind_accepts()
         self.working_day_clock()
         self.northwind_orders()
+        self.northwind_changes()
 
     def northwind_reviews(self) -> None:
         from baton.sourcing.suppliers.models import Supplier
