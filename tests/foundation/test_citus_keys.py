@@ -48,6 +48,9 @@ DISTRIBUTED = frozenset(
         "po_approvals",
         "po_acknowledgements",
         "po_receipts",
+        "po_change_orders",
+        "po_change_approvals",
+        "po_revisions",
         "approval_policies",
         "po_number_counters",
     }
@@ -317,7 +320,7 @@ def test_distributed_tables_have_tenant_id_first_in_their_keys(owner_connection)
         for fk in tables[name].foreign_keys
         if fk.referred_table in DISTRIBUTED
     ]
-    assert len(between) == 13  # 7 of the handoff, 6 of the orders
+    assert len(between) == 17  # 7 of the handoff, 6 of the orders, 4 of the change orders
     for name, fk in between:
         assert fk.columns[0] == "tenant_id" and fk.referred_columns == ("tenant_id", "id"), (
             name,
