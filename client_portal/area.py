@@ -15,6 +15,7 @@ AREA = Area(
         "baton.client_portal.orders.records:bp",
         "baton.client_portal.orders.shipment_views:bp",
         "baton.client_portal.orders.issue_views:bp",
+        "baton.client_portal.orders.change_views:bp",
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",

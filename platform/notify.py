@@ -25,6 +25,12 @@ sends it through the mail ledger, one message per recipient, exactly once
 per key and address. ``notify`` is the same path for a message composed in
 place (``platform.message``: subject, lines, an action link). Webhooks will
 subscribe to the same events.
+
+An area reacts to another area's event without importing it: its
+notifications module lists ``SUBSCRIPTIONS = [Subscription("document.revised",
+"procurement.spec_revised")]`` and ``publish`` queues that job with the
+event's payload in the publisher's transaction (so the dependency rule holds:
+the lower area names an event, the higher one subscribes).
 """
 
 from __future__ import annotations
@@ -57,6 +63,14 @@ class Notification:
     template: str
     # What the email is about; with the address it makes the Message-ID.
     key: Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Run ``job`` (an outbox job) with the payload of every ``event`` published."""
+
+    event: str
+    job: str
 
 
 def _message_context(session: Session, payload: dict) -> dict:
@@ -97,6 +111,19 @@ def notifications() -> dict[str, list[Notification]]:
     return found
 
 
+@cache
+def subscriptions() -> dict[str, list[Subscription]]:
+    """Every declared subscription by event, from the areas' notification modules."""
+    from baton.platform.areas import areas
+
+    found: dict[str, list[Subscription]] = {}
+    for area in areas():
+        for module in area.notifications:
+            for sub in getattr(importlib.import_module(module), "SUBSCRIPTIONS", ()):
+                found.setdefault(sub.event, []).append(sub)
+    return found
+
+
 def publish(
     session: Session,
     event: str,
@@ -110,6 +137,8 @@ def publish(
 ) -> OutboxMessage:
     """Queue ``event`` to be announced after the caller's transaction commits."""
     body = {"event": event, **payload, "attachments": list(attachments)}
+    for sub in subscriptions().get(event, ()):
+        emit(session, sub.job, {"event": event, **payload}, tenant_id=tenant_id, about=about)
     return emit(
         session,
         NOTIFY_URGENT if urgent else NOTIFY,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform.audit_text import Keys, ids_of, names_by_id
+from baton.procurement.orders.change_models import POChangeOrder
 from baton.procurement.orders.issue_models import CAUSE_LABELS, POIssue
 from baton.procurement.orders.models import PurchaseOrder
 
@@ -32,7 +33,29 @@ def _issues(session: Session, keys: Keys) -> dict:
     return names_by_id(keys, ((i, t, f"issue {n}: {title}") for i, t, n, title in rows))
 
 
-NAMES = {"purchase_order": _orders, "order_issue": _issues}
+def _changes(session: Session, keys: Keys) -> dict:
+    rows = session.execute(
+        sa.select(
+            POChangeOrder.id,
+            POChangeOrder.tenant_id,
+            PurchaseOrder.number + " change " + sa.cast(POChangeOrder.number, sa.String),
+        )
+        .join(
+            PurchaseOrder,
+            sa.and_(
+                PurchaseOrder.id == POChangeOrder.po_id,
+                PurchaseOrder.tenant_id == POChangeOrder.tenant_id,
+            ),
+        )
+        .where(
+            POChangeOrder.id.in_(ids_of(keys)),
+            POChangeOrder.tenant_id.in_({t for t, _v in keys}),
+        )
+    )
+    return names_by_id(keys, rows)
+
+
+NAMES = {"purchase_order": _orders, "order_issue": _issues, "change_order": _changes}
 FIELDS: dict[str, str] = {"attachment": "document_revision", "po_id": "purchase_order"}
 ACTIONS = {
     "purchase_order.created": "Order drafted",
@@ -53,6 +76,17 @@ ACTIONS = {
     "purchase_order.cancel": "Cancelled",
     "purchase_order.link_revoked": "Supplier link withdrawn",
     "purchase_order.chased": "Supplier chased",
+    "purchase_order.revise": "Changed: a new revision released to the supplier",
+    "purchase_order.spec_outdated": "A specification it is bought to was revised",
+    "change_order.created": "Change order started",
+    "change_order.updated": "Change order edited",
+    "change_order.submit": "Change order submitted for approval",
+    "change_order.approve_on_submit": "Change order approved on submission (within the policy)",
+    "change_order.approve": "Change order approved",
+    "change_order.approval_recorded": "Change order approval recorded",
+    "change_order.reject": "Change order rejected",
+    "change_order.release": "Change order released as a new revision",
+    "change_order.withdraw": "Change order withdrawn",
     "approval_policy.updated": "Approval policy changed",
     # Order issues (procurement/orders/issues.py), on the order's timeline too.
     "order_issue.raised": "Issue raised",

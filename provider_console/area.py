@@ -12,6 +12,7 @@ AREA = Area(
         "baton.provider_console.orders.views:bp",
         "baton.provider_console.orders.records:bp",
         "baton.provider_console.orders.shipment_views:bp",
+        "baton.provider_console.orders.change_views:bp",
         "baton.provider_console.supplier.views:bp",
         "baton.provider_console.followup.views:bp",
         "baton.provider_console.orders.issue_views:bp",
@@ -23,6 +24,7 @@ AREA = Area(
         "baton.provider_console.orders.records_api:blp",
         "baton.provider_console.orders.shipment_api:blp",
         "baton.provider_console.orders.issues_api:blp",
+        "baton.provider_console.orders.change_orders_api:blp",
     ),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),

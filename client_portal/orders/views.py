@@ -10,7 +10,15 @@ from baton.platform.auth import identity, require
 from baton.platform.errors import ServiceError, ValidationFailed
 from baton.platform.pages import refused
 from baton.platform.web import dbs, refuse
-from baton.procurement.orders import approvals, open_orders, overview, policy, queries
+from baton.procurement.orders import (
+    approvals,
+    change_approvals,
+    change_overview,
+    open_orders,
+    overview,
+    policy,
+    queries,
+)
 from baton.procurement.orders.models import PurchaseOrder
 
 bp = Blueprint("client_orders", __name__, url_prefix="/client")
@@ -44,11 +52,17 @@ def index():
 @require(kind="client")
 def inbox():
     user = identity().user
-    waiting = approvals.inbox(dbs(), _tenant_id(), user.id) if identity().can("po.approve") else []
+    may = identity().can("po.approve")
+    waiting = approvals.inbox(dbs(), _tenant_id(), user.id) if may else []
+    changes = change_approvals.inbox(dbs(), _tenant_id(), user.id) if may else []
     return render_template(
         "client/orders/inbox.html",
         orders=waiting,
-        providers=overview.organisation_names(dbs(), {po.provider_id for po in waiting}),
+        changes=changes,
+        change_orders=queries.orders_by_id(dbs(), _tenant_id(), {c.po_id for c in changes}),
+        providers=overview.organisation_names(
+            dbs(), {po.provider_id for po in waiting} | {c.provider_id for c in changes}
+        ),
         can_approve=identity().can("po.approve"),
     )
 
@@ -59,9 +73,11 @@ def _page(po, *, errors=None, status=200):
     return render_template(
         "client/orders/detail.html",
         **context,
+        **change_overview.detail(session, po),
         snapshots=overview.snapshots_for(session, po),
         errors=errors or {},
         can_decide=identity().can("po.approve") and po.status == "pending_approval",
+        can_approve=identity().can("po.approve"),
         me=_user_id(),
         form=request.form if request.method == "POST" else {},
     ), status

@@ -118,7 +118,7 @@ class OrdersStory:
 
     # --- the packets -------------------------------------------------------------------
 
-    def _handed_off(self, ref, title, item, description, qty, price) -> uuid.UUID:
+    def _handed_off(self, ref, title, item, description, qty, price, specs=()) -> uuid.UUID:
         return self.draft(
             "sourcing@acme.example",
             {
@@ -141,8 +141,8 @@ class OrdersStory:
                         "unit": "each",
                         "unit_price": Decimal(price),
                         "need_by": self.days(30),
-                        "spec_required": False,
-                        "spec_revision_ids": [],
+                        "spec_required": bool(specs),
+                        "spec_revision_ids": list(specs),
                     }
                 ],
             },

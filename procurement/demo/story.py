@@ -26,6 +26,7 @@ from baton.platform import audit, demo_files
 from baton.platform.db import db, utcnow
 from baton.platform.request_context import Actor, acting_as
 from baton.platform.tenancy import SERVICE_CONTEXT
+from baton.procurement.demo.changes import ChangesStory
 from baton.procurement.demo.clients import ClientsStory
 from baton.procurement.demo.follow_up import FollowUpStory
 from baton.procurement.demo.issues import IssuesStory
@@ -77,7 +78,7 @@ def _has_handoff_data(session: Session, tenant_ids: list[uuid.UUID]) -> bool:
     )
 
 
-class _Story(ClientsStory, OrdersStory, FollowUpStory, IssuesStory):
+class _Story(ClientsStory, OrdersStory, FollowUpStory, IssuesStory, ChangesStory):
     """The provider's half, after the clients': reviews, a return answered, acceptances."""
 
     def tell(self) -> None:
@@ -93,6 +94,7 @@ class _Story(ClientsStory, OrdersStory, FollowUpStory, IssuesStory):
         self.follow_up_calendar()
         self.northwind_orders()
         self.northwind_issues()
+        self.northwind_changes()
 
     def northwind_reviews(self) -> None:
         from baton.sourcing.suppliers.models import Supplier

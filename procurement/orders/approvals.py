@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,8 +35,9 @@ from baton.sourcing.requirements.models import HandoffSnapshot
 from baton.sourcing.suppliers.models import Supplier
 
 
-def current_drift(session: Session, po: PurchaseOrder) -> list[drifts.Drift]:
-    """Every difference between the order and the snapshots its lines came from."""
+def current_drift(session: Session, po: PurchaseOrder, proposed: Any = None) -> list[drifts.Drift]:
+    """Every difference between the order and the snapshots its lines came from;
+    with ``proposed`` (the order as a change order would make it), that one's."""
     snap_ids = {line.snapshot_id for line in po.lines}
     snaps = {
         s.id: s
@@ -53,8 +55,11 @@ def current_drift(session: Session, po: PurchaseOrder) -> list[drifts.Drift]:
     if first is not None:
         supplier = session.get(Supplier, po.supplier_id)
         po.supplier_name = supplier.name if supplier else None  # type: ignore[attr-defined]
-        found += drifts.header_drift(po, first.payload)
-    for line in po.lines:
+        if proposed is not None:
+            proposed.supplier_name = po.supplier_name  # type: ignore[attr-defined]
+        found += drifts.header_drift(proposed or po, first.payload)
+    in_force = {line.line_no: line.quantity for line in po.lines}
+    for line in (proposed or po).lines:
         snap = snaps.get(line.snapshot_id)
         if snap is None:
             continue
@@ -64,6 +69,7 @@ def current_drift(session: Session, po: PurchaseOrder) -> list[drifts.Drift]:
         )
         if snap_line is not None:
             total = ordered.get(line.requirement_line_id, Decimal(0))
+            total += line.quantity - in_force.get(line.line_no, line.quantity)
             if po.status == "cancelled":
                 total += line.quantity
             found += drifts.line_drift(line, snap_line, total)

@@ -3,10 +3,8 @@
 A section is ``(session, dossier) -> None``: it reads its rows and adds files
 (``dossier.add``, ``dossier.add_stored``) or says why one is missing
 (``dossier.lack``); ``dossier.watch(entity_type, id)`` brings a child's audit
-events into the dossier's trail. Sections still to come from issue 9, one line
-each in ``SECTIONS``: shipment notices, change-order revisions (their PDFs
-already come through ``revisions``; the reasons and diffs would be a section)
-and order issues.
+events into the dossier's trail. The later records (shipment notices, change
+orders, order issues) are in ``dossier_records``.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from baton.procurement.orders import revisions as po_revisions
 from baton.procurement.orders.dossier_files import (
     Dossier,
     Section,
@@ -25,7 +24,7 @@ from baton.procurement.orders.dossier_files import (
     revisions_of,
     safe_name,
 )
-from baton.procurement.orders.dossier_records import shipment_notices
+from baton.procurement.orders.dossier_records import change_orders, order_issues, shipment_notices
 from baton.procurement.orders.models import POAcknowledgement, POReceipt
 from baton.procurement.orders.presenters import represent
 from baton.procurement.orders.states import PURCHASE_ORDER
@@ -56,13 +55,19 @@ def revisions(session: Session, dossier: Dossier) -> None:
                 )
             )
         }
+    frozen = {r.revision: r for r in po_revisions.revisions_of(session, po)}
+    by_id = {r.id: r for r in stored.values()}
     released = po.released_at is not None or PURCHASE_ORDER.in_group("released", po.status)
-    for revision in range(po.revision + 1):
+    # The revisions there are (released ones, stored PDFs, the current one), not
+    # range(po.revision): a number says nothing about how many came before it.
+    numbers = sorted(set(frozen) | {n - 1 for n in stored} | {po.revision})
+    for revision in numbers:
         path = f"revisions/{po.number}-rev{revision}.pdf"
-        found = stored.get(revision + 1)
+        row = frozen.get(revision)
+        found = (by_id.get(row.pdf_revision_id) if row else None) or stored.get(revision + 1)
         if found is not None:
             dossier.add_stored(path, found, f"revision {revision} as sent to the supplier")
-        elif revision < po.revision or released:
+        elif row is not None or revision < po.revision or released:
             dossier.lack(path, "released, but the stored PDF is still being made; export again")
         else:
             dossier.lack(path, f"not released yet ({PURCHASE_ORDER.label(po.status)}): no PDF")
@@ -226,4 +231,6 @@ SECTIONS: list[Section] = [
     acknowledgements,
     receipts,
     shipment_notices,
+    change_orders,
+    order_issues,
 ]

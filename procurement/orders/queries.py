@@ -131,6 +131,19 @@ def orders_of_requirement(
     )
 
 
+def orders_by_id(session: Session, tenant_id: uuid.UUID, ids: set[uuid.UUID]) -> dict:
+    if not ids:
+        return {}
+    return {
+        po.id: po
+        for po in session.scalars(
+            sa.select(PurchaseOrder).where(
+                PurchaseOrder.tenant_id == tenant_id, PurchaseOrder.id.in_(ids)
+            )
+        )
+    }
+
+
 def _of_po(session: Session, model, po: PurchaseOrder, order_by):
     return list(
         session.scalars(

@@ -23,7 +23,7 @@ from baton.platform.errors import ValidationFailed
 from baton.platform.jobs import job
 from baton.platform.outbox import emit
 from baton.platform.workflow import PROVIDER
-from baton.procurement.orders import links
+from baton.procurement.orders import links, revisions
 from baton.procurement.orders.documents import pdf_for
 from baton.procurement.orders.fields import text_value
 from baton.procurement.orders.models import PurchaseOrder
@@ -56,6 +56,7 @@ def release(session: Session, provider_id: uuid.UUID, po_id: uuid.UUID) -> Purch
         session, po, "release", side=PROVIDER, changes={"sent_to": [None, supplier.contact_email]}
     )
     note_released(session, po)
+    revisions.freeze(session, po)
     emit(session, SEND_PO, {"po_id": str(po.id), "revision": po.revision}, about=po)
     return po
 
@@ -131,6 +132,7 @@ def stored_pdf(session: Session, po: PurchaseOrder) -> DocumentRevision:
             note=f"Revision {po.revision}",
         )
     po.pdf_revision_id = revision.id
+    revisions.note_pdf(session, po, revision)
     return revision
 
 

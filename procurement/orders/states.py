@@ -105,6 +105,16 @@ PURCHASE_ORDER = Machine(
             waits_on=PROVIDER,
             verb="received",
         ),
+        # A change order's revision n+1 replaces the one in force: the supplier
+        # answers it anew (receipts so far stay on the lines).
+        Transition(
+            "revise",
+            RECEIVABLE,
+            "released",
+            side=PROVIDER,
+            waits_on=SUPPLIER,
+            verb="changed",
+        ),
         Transition("close", ("received",), "closed", side=PROVIDER, verb="closed"),
         Transition(
             "cancel",
@@ -133,6 +143,8 @@ PURCHASE_ORDER = Machine(
         "followed_up": RECEIVABLE,
         # A supplier may announce a shipment until everything has been received.
         "shippable": RECEIVABLE,
+        # A change order may be started, and released, in these.
+        "changeable": RECEIVABLE,
         "finished": ("closed", "cancelled"),
     },
     filters={

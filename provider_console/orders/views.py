@@ -14,6 +14,7 @@ from baton.procurement.orders import (
     acknowledgements,
     approvals,
     attachments,
+    change_overview,
     drafting,
     links,
     open_orders,
@@ -22,6 +23,7 @@ from baton.procurement.orders import (
     receipts,
     receiving,
     release,
+    spec_changes,
 )
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
@@ -43,13 +45,17 @@ def _user_id() -> uuid.UUID | None:
 @require(kind="provider")
 def index():
     session = dbs()
-    listed = open_orders.listing(
-        session, queries.provider_scope(session, _provider_id()), request.args
-    )
+    scope = queries.provider_scope(session, _provider_id())
+    listed = open_orders.listing(session, scope, request.args)
+    # Engineering changes first: lines bound to a revised specification.
+    flagged = spec_changes.flagged_orders(session, scope)
     return render_template(
         "provider/orders/index.html",
         **listed,
-        clients=overview.organisation_names(session, {po.tenant_id for po in listed["orders"]}),
+        clients=overview.organisation_names(
+            session, {po.tenant_id for po in listed["orders"] + flagged}
+        ),
+        flagged=flagged,
     )
 
 
@@ -80,6 +86,7 @@ def _page(po, *, errors: dict | None = None, status: int = 200):
     return render_template(
         "provider/orders/detail.html",
         **context,
+        **change_overview.detail(dbs(), po),
         errors=errors or {},
         can_write=may,
         actions=set(PURCHASE_ORDER.actions(po.status, "provider")) if may else set(),

@@ -29,9 +29,13 @@ from sqlalchemy.orm import Session
 from baton.platform import audit, storage
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.inputs import clean_text
+from baton.platform.notify import publish
 from baton.platform.search import LIKE_ESCAPE, contains
 from baton.sourcing.documents.filetypes import RefusedFile, clean_filename, sniff
 from baton.sourcing.documents.models import Document, DocumentRevision
+
+# Published when a client document gets a new revision (payload: ids, number, revision_no).
+REVISED = "document.revised"
 
 CLIENT_KINDS = ("specification", "drawing", "quote", "certificate", "other")
 KIND_LABELS = {
@@ -318,7 +322,22 @@ def add_revision(
     if document is None:
         raise NotFound("No such document.")
     with checked_upload(stream, filename, max_bytes) as upload:
-        return _store_revision(session, store, document, upload, note, uploaded_by_id, False)
+        revision = _store_revision(session, store, document, upload, note, uploaded_by_id, False)
+    if document.provider_id is None:
+        # Orders bought to an earlier revision are procurement's to flag; it
+        # subscribes to this event (sourcing never imports procurement).
+        publish(
+            session,
+            REVISED,
+            {
+                "document_id": str(document.id),
+                "number": document.number,
+                "revision_id": str(revision.id),
+                "revision_no": revision.revision_no,
+            },
+            about=document,
+        )
+    return revision
 
 
 def _store_revision(

@@ -51,6 +51,9 @@ DISTRIBUTED = frozenset(
         "po_shipments",
         "po_issues",
         "po_issue_messages",
+        "po_change_orders",
+        "po_change_approvals",
+        "po_revisions",
         "approval_policies",
         "po_number_counters",
     }
@@ -320,7 +323,9 @@ def test_distributed_tables_have_tenant_id_first_in_their_keys(owner_connection)
         for fk in tables[name].foreign_keys
         if fk.referred_table in DISTRIBUTED
     ]
-    assert len(between) == 16  # 7 of the handoff, 7 of the orders, 2 of the order issues
+    assert (
+        len(between) == 20
+    )  # 7 of the handoff, 7 of the orders, 2 of the order issues, 4 of the change orders
     for name, fk in between:
         assert fk.columns[0] == "tenant_id" and fk.referred_columns == ("tenant_id", "id"), (
             name,

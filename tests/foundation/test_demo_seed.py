@@ -181,8 +181,21 @@ def test_a_fresh_instance_gets_the_whole_story(fresh_app):
                 "ACME-000006": "partially_received",
                 "ACME-000007": "received",
                 "ACME-000008": "closed",
+                "ACME-000009": "released",
+                "ACME-000010": "released",
             }
             assert orders["ACME-000002"].required_approvals == 2
+            # An engineering change after release, and a change order awaiting
+            # the supplier's acknowledgement of revision 1.
+            from baton.procurement.orders.queries import WITH_LINES
+
+            flagged = session.scalar(
+                sa.select(PurchaseOrder)
+                .where(PurchaseOrder.tenant_id == acme, PurchaseOrder.number == "ACME-000009")
+                .options(*WITH_LINES)
+            )
+            assert flagged.lines[0].spec_outdated
+            assert orders["ACME-000010"].revision == 1
             assert reqs["ACME-REQ-1057"].status == "closed"
             assert reqs["ACME-REQ-1053"].status == "ordered"
         finally:
@@ -207,8 +220,8 @@ def test_seeding_again_changes_nothing(fresh_app):
     assert row_counts(fresh_app) == counts
     assert files_under(instance / "documents") == files
     assert files_under(instance / "mail") == mails
-    assert counts["requirements"] == 14 and counts["suppliers"] == 6
-    assert counts["purchase_orders"] == 8
+    assert counts["requirements"] == 16 and counts["suppliers"] == 6
+    assert counts["purchase_orders"] == 10
 
 
 def test_an_older_seed_gets_the_handoff_data_once(fresh_app):
@@ -222,7 +235,7 @@ def test_an_older_seed_gets_the_handoff_data_once(fresh_app):
     assert "their suppliers, documents and requirements were added" in seed(fresh_app)
     after = row_counts(fresh_app)
     assert after["users"] == before["users"] and after["organisations"] == 3
-    assert after["requirements"] == 14 and after["purchase_orders"] == 8
+    assert after["requirements"] == 16 and after["purchase_orders"] == 10
 
     assert "already present" in seed(fresh_app)
     assert row_counts(fresh_app) == after

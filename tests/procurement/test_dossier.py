@@ -281,3 +281,31 @@ def test_the_dossier_holds_the_shipment_notices_and_their_packing_slips(app, wor
     )
     assert "JD014600001" in archive.read("shipments/shipment-notices.csv").decode()
     assert archive.read("shipments/packing-slip.pdf") == s.SLIP
+
+
+def test_the_dossier_holds_every_revision_the_change_orders_and_the_issues(app, world):
+    from tests.support import changes as c
+    from tests.support import issues as i
+
+    po_id = o.released(app, world)
+    change_id = c.start(app, world, po_id, edits={"notes": "Deliver to gate 2"})
+    assert c.submit(app, world, po_id, change_id) == "approved"
+    c.release(app, world, po_id, change_id)
+    i.route(app, world, i.raised(app, world, po_id), "client")
+    archive = _zip(_web(app, world.email("acme_admin")).get(f"/client/orders/{po_id}/dossier"))
+    _hashes_match(archive)
+    number = o.load(app, po_id).number
+    for revision in (0, 1):
+        assert archive.read(f"revisions/{number}-rev{revision}.pdf").startswith(b"%PDF")
+    [change] = json.loads(archive.read("change-orders/change-orders.json"))
+    assert change["status"] == "released"
+    assert [
+        change["diff"][0]["label"],
+        change["diff"][0]["after"],
+    ] == ["Notes", "Deliver to gate 2"]
+    [issue] = json.loads(archive.read("issues/issues.json"))
+    assert (issue["title"], issue["routed_to"]) == ("Cannot ship before March", "client")
+    assert [m["body"] for m in issue["thread"]] == ["Kessler says late.", "Please decide."]
+    trail = archive.read("audit/events.jsonl").decode()
+    assert "change_order" in trail and "order_issue" in trail
+    assert archive.read("audit/VERIFICATION.txt").decode().startswith("VERIFIED")

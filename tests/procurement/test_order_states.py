@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from baton.platform.errors import Conflict, Forbidden, ValidationFailed
 from baton.platform.workflow import CLIENT, PROVIDER, SUPPLIER
 from baton.procurement.orders import receipts
+from baton.procurement.orders.change_states import CHANGE_ORDER
 from baton.procurement.orders.states import PURCHASE_ORDER
 from tests.support import orders as o
 from tests.support import requirements as h
@@ -36,6 +37,37 @@ def test_no_sequence_of_actions_reaches_a_state_the_table_does_not_allow(steps):
         assert side is None or t.side in (None, side)
         # Nothing comes back from closed or cancelled.
         assert before not in ("closed", "cancelled")
+        # A change order's revision replaces one still to be delivered, and
+        # always needs the supplier's answer again.
+        if action == "revise":
+            assert before in PURCHASE_ORDER.group("changeable") and po.status == "released"
+
+
+@settings(max_examples=300, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(CHANGE_ORDER.transitions)), st.sampled_from(SIDES)),
+        max_size=30,
+    )
+)
+def test_no_sequence_of_change_order_actions_escapes_its_table(steps):
+    change = SimpleNamespace(status="draft")
+    for action, side in steps:
+        before = change.status
+        try:
+            t = CHANGE_ORDER.move(change, action, side)
+        except (Conflict, Forbidden):
+            assert change.status == before
+            continue
+        assert before in t.sources and change.status == t.target
+        assert side is None or t.side in (None, side)
+        # Released and withdrawn change orders are finished.
+        assert not CHANGE_ORDER.in_group("finished", before)
+        # Only the client approves or rejects; only the provider releases.
+        if action in ("approve", "reject"):
+            assert t.side == CLIENT
+        if action == "release":
+            assert before == "approved" and t.side == PROVIDER
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
