@@ -8,9 +8,11 @@ the actor.
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from baton.platform.errors import ServiceError, ValidationFailed
+from baton.platform.errors import NotFound, ServiceError, ValidationFailed
 from baton.platform.request_context import acting_as
 from baton.platform.web import dbs, refuse
 from baton.procurement.orders import (
@@ -24,6 +26,8 @@ from baton.procurement.orders import (
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.provider_console.orders import forms
 from baton.provider_console.orders.downloads import pdf_response
+from baton.sourcing.documents.downloads import revision_response
+from baton.sourcing.documents.services import get_revision
 
 bp = Blueprint("supplier_orders", __name__, url_prefix="/supplier/orders")
 
@@ -132,3 +136,24 @@ def send_shipment(token: str):
     else:
         flash("We have this shipment notice already; nothing was changed.", "info")
     return redirect(url_for(".order", token=token) + "#shipments")
+
+
+@bp.get("/<token>/specification")
+def specification(token: str):
+    """A specification revision the order's lines are bought to, and no other."""
+    try:
+        opened = links.open_link(dbs(), token)
+    except links.LinkRefused as exc:
+        return _refused_page(exc)
+    wanted = request.args.get("revision_id", "")
+    if not wanted:
+        # Nothing named: the order page, where the specifications are listed.
+        return _page(opened, token)
+    referenced = {str(s.get("revision_id")) for line in opened.po.lines for s in line.specs or []}
+    try:
+        revision_id = uuid.UUID(wanted)
+    except ValueError:
+        raise NotFound("No such specification on this order.") from None
+    if str(revision_id) not in referenced:
+        raise NotFound("No such specification on this order.")
+    return revision_response(get_revision(dbs(), opened.po.tenant_id, revision_id))

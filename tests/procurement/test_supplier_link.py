@@ -143,3 +143,39 @@ def test_the_pdf_reads_in_the_clients_language_conventions(app, world):
     assert download.status_code == 200
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(download.data)).pages)
     assert "962,50" in text and o.load(app, po_id).number in text
+
+
+def _uploaded_spec(app, world, content: bytes, name: str):
+    import io
+    import uuid
+
+    answer = app.test_client().post(
+        "/api/v1/documents",
+        data={"kind": "specification", "title": name, "file": (io.BytesIO(content), name)},
+        headers=h.api_headers(app, world.orgs["acme"], "admin"),
+    )
+    assert answer.status_code == 201, answer.get_data(as_text=True)[:300]
+    return uuid.UUID(answer.get_json()["revisions"][0]["id"])
+
+
+def test_the_supplier_downloads_the_specifications_of_its_order_and_no_other(app, world):
+    drawing = b"%PDF-1.4 bracket drawing rev A\n%%EOF\n"
+    spec = _uploaded_spec(app, world, drawing, "BR-100 drawing.pdf")
+    other = _uploaded_spec(app, world, b"%PDF-1.4 secret\n%%EOF\n", "Other drawing.pdf")
+    po_id = o.released(
+        app, world, lines=[h.good_line(spec_required=True, spec_revision_ids=[spec])]
+    )
+    token = _link(app, po_id)
+    supplier = app.test_client()
+    page = supplier.get(f"/supplier/orders/{token}").text
+    assert "Specifications to build to" in page
+    href = f"/supplier/orders/{token}/specification?revision_id={spec}"
+    assert f"specification?revision_id={spec}" in page
+    download = supplier.get(href)
+    assert download.status_code == 200 and download.data == drawing
+    # The client's other drawing is not on this order: not found, whatever the id.
+    assert (
+        supplier.get(f"/supplier/orders/{token}/specification?revision_id={other}").status_code
+        == 404
+    )
+    assert supplier.get(f"/supplier/orders/{token}/specification?revision_id=x").status_code == 404
