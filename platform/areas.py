@@ -39,6 +39,9 @@ class NavEntry:
     endpoint: str
     order: int
     permission: str | None = None
+    # Entries with a menu are grouped under it in one dropdown (the bar has
+    # room for the daily work, not for every settings page).
+    menu: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ AREA = Area(
     jobs=("baton.tenants.jobs",),
     audit_words=("baton.tenants.audit_words",),
     nav=tuple(
-        NavEntry(kind, label, endpoint, order, permission)
+        NavEntry(kind, label, endpoint, order, permission, menu="Organisation")
         for kind in ("client", "provider")
         for label, endpoint, order, permission in _SHARED
     ),

@@ -35,9 +35,9 @@ PEOPLE = [
 # What each login finds waiting, printed after the logins (the README tour says more).
 TRY = {
     "admin@northwind.example": "Home: due today / overdue / open per client; the Audit log shows both clients' handoffs",
-    "buyer1@northwind.example": "ACME-REQ-1044 is yours and overdue: accept it; then Orders: submit ACME-000003 (price exception), chase the unacknowledged ACME-000004",
+    "buyer1@northwind.example": "ACME-REQ-1044 is yours and overdue: accept it; then Orders: submit ACME-000003 (price exception), chase ACME-000004 from Follow-up; ACME-000009 needs a change order for SPEC-MM10 rev 2; Issues: Kessler's quality hold",
     "buyer2@northwind.example": "claim GLBX-REQ-2001 from the unclaimed arrivals on Home; ACME-REQ-1043 waits on Acme",
-    "admin@acme.example": "renew Nordic Cable under Suppliers; give the servo-motor order its second approval; Orders > Approval policy",
+    "admin@acme.example": "renew Nordic Cable under Suppliers; give the servo-motor order its second approval; answer the order issue on Home; Orders > Approval policy",
     "sourcing@acme.example": "fix the returned requirement ACME-REQ-1043 (reasons on Home) and hand it off again; finish draft ACME-REQ-1045",
     "approver@acme.example": "Approvals: two orders wait for you; one still needs Alice after you (two approvers above 20,000 EUR)",
     "admin@globex.example": "Globex sees none of Acme's suppliers, documents or requirements",
