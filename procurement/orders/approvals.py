@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, Forbidden, ValidationFailed
-from baton.platform.workflow import CLIENT, PROVIDER
+from baton.platform.workflow import CLIENT, PROVIDER, Machine
 from baton.procurement.orders import drift as drifts
 from baton.procurement.orders.fields import text_value
 from baton.procurement.orders.models import POApproval, POException, POLine, PurchaseOrder
@@ -265,29 +265,34 @@ def decide(
         return po
     _close_exceptions(po, session, "accepted", user_id)
     approved = sum(1 for a in _this_round(session, po) if a.decision == "approved")
-    if approved >= po.required_approvals:
-        po.approved_at = utcnow()
-        PURCHASE_ORDER.apply(
+    settle(session, PURCHASE_ORDER, po, approved, comment)
+    return po
+
+
+def settle(
+    session: Session, machine: Machine, obj: Any, approved: int, comment: str | None
+) -> None:
+    """After one more approval: approved once enough people have, else the
+    partial approval recorded (an order and a change order count alike)."""
+    if approved >= obj.required_approvals:
+        obj.approved_at = utcnow()
+        machine.apply(
             session,
-            po,
+            obj,
             "approve",
             side=CLIENT,
             changes={"approvals": [None, approved], "comment": [None, comment]},
         )
-    else:
-        audit.record(
-            session,
-            tenant_id=po.tenant_id,
-            provider_id=po.provider_id,
-            action="purchase_order.approval_recorded",
-            entity_type="purchase_order",
-            entity_id=po.id,
-            changes={
-                "approvals": [approved - 1, approved],
-                "needed": [None, po.required_approvals],
-            },
-        )
-    return po
+        return
+    audit.record(
+        session,
+        tenant_id=obj.tenant_id,
+        provider_id=obj.provider_id,
+        action=f"{machine.name}.approval_recorded",
+        entity_type=machine.name,
+        entity_id=obj.id,
+        changes={"approvals": [approved - 1, approved], "needed": [None, obj.required_approvals]},
+    )
 
 
 def inbox(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[PurchaseOrder]:

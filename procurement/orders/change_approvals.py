@@ -17,11 +17,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, Forbidden, ValidationFailed
 from baton.platform.formatting import money
 from baton.platform.workflow import CLIENT, PROVIDER
+from baton.procurement.orders import approvals
 from baton.procurement.orders import change_proposals as proposals
 from baton.procurement.orders.approvals import current_drift
 from baton.procurement.orders.change_models import POChangeApproval, POChangeOrder
@@ -209,28 +209,7 @@ def decide(
         )
         return change
     approved = 1 + sum(1 for a in decided if a.decision == "approved")
-    if approved >= change.required_approvals:
-        change.approved_at = utcnow()
-        CHANGE_ORDER.apply(
-            session,
-            change,
-            "approve",
-            side=CLIENT,
-            changes={"approvals": [None, approved], "comment": [None, comment]},
-        )
-    else:
-        audit.record(
-            session,
-            tenant_id=change.tenant_id,
-            provider_id=change.provider_id,
-            action="change_order.approval_recorded",
-            entity_type="change_order",
-            entity_id=change.id,
-            changes={
-                "approvals": [approved - 1, approved],
-                "needed": [None, change.required_approvals],
-            },
-        )
+    approvals.settle(session, CHANGE_ORDER, change, approved, comment)
     return change
 
 

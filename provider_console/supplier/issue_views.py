@@ -18,7 +18,7 @@ from baton.platform.web import dbs, refuse
 from baton.procurement.orders import issue_queries, issues, links
 from baton.provider_console.orders import issue_forms
 from baton.provider_console.supplier.views import _page as order_page
-from baton.provider_console.supplier.views import _refused_page
+from baton.provider_console.supplier.views import through_link
 from baton.sourcing.documents.downloads import revision_response
 from baton.sourcing.documents.services import get_revision
 
@@ -26,12 +26,9 @@ bp = Blueprint("supplier_issues", __name__, url_prefix="/supplier/orders")
 
 
 @bp.route("/<token>/issues", methods=["GET", "POST"])
-def reply(token: str):
+@through_link(lock=None)
+def reply(opened: links.OpenedLink, token: str):
     """GET: the order page (the answer forms are on it); POST: the supplier's answer."""
-    try:
-        opened = links.open_link(dbs(), token, lock=request.method == "POST")
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
     if request.method == "GET":
         return order_page(opened, token)
     try:
@@ -57,11 +54,8 @@ def reply(token: str):
 
 
 @bp.get("/<token>/issue-attachment")
-def attachment(token: str):
-    try:
-        opened = links.open_link(dbs(), token)
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
+@through_link()
+def attachment(opened: links.OpenedLink, token: str):
     if not request.args.get("issue_message_id"):
         # Nothing named: the order page, where the attachments are listed.
         return order_page(opened, token)

@@ -8,6 +8,7 @@ the actor.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -37,6 +38,25 @@ def _refused_page(exc: links.LinkRefused):
     return render_template("supplier/refused.html", title=exc.title, message=exc.message), 404
 
 
+def through_link(lock: bool | None = False):
+    """Open the link before the view and hand it the order, or show why it opens
+    nothing. ``lock``: take the order's row lock (None: only for a POST)."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(token: str, **kwargs):
+            locking = request.method == "POST" if lock is None else lock
+            try:
+                opened = links.open_link(dbs(), token, lock=locking)
+            except links.LinkRefused as exc:
+                return _refused_page(exc)
+            return view(opened, token, **kwargs)
+
+        return inner
+
+    return wrap
+
+
 def _page(opened: links.OpenedLink, token: str, *, errors=None, status=200):
     context = overview.detail(dbs(), opened.po)
     supplier_issues, supplier_thread = issue_queries.for_supplier(dbs(), opened.po)
@@ -56,20 +76,14 @@ def _page(opened: links.OpenedLink, token: str, *, errors=None, status=200):
 
 
 @bp.get("/<token>")
-def order(token: str):
-    try:
-        opened = links.open_link(dbs(), token)
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
+@through_link()
+def order(opened: links.OpenedLink, token: str):
     return _page(opened, token)
 
 
 @bp.post("/<token>")
-def acknowledge(token: str):
-    try:
-        opened = links.open_link(dbs(), token, lock=True)
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
+@through_link(lock=True)
+def acknowledge(opened: links.OpenedLink, token: str):
     try:
         with acting_as(opened.actor):
             acknowledgements.acknowledge(
@@ -91,29 +105,20 @@ def acknowledge(token: str):
 
 
 @bp.get("/<token>/pdf")
-def pdf(token: str):
-    try:
-        opened = links.open_link(dbs(), token)
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
+@through_link()
+def pdf(opened: links.OpenedLink, token: str):
     return pdf_response(dbs(), opened.po)
 
 
 @bp.get("/<token>/shipments")
-def shipments_page(token: str):
-    try:
-        opened = links.open_link(dbs(), token)
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
+@through_link()
+def shipments_page(opened: links.OpenedLink, token: str):
     return _page(opened, token)
 
 
 @bp.post("/<token>/shipments")
-def send_shipment(token: str):
-    try:
-        opened = links.open_link(dbs(), token, lock=True)
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
+@through_link(lock=True)
+def send_shipment(opened: links.OpenedLink, token: str):
     try:
         with acting_as(opened.actor):
             _shipment, created = shipments.send_notice(
@@ -139,12 +144,9 @@ def send_shipment(token: str):
 
 
 @bp.get("/<token>/specification")
-def specification(token: str):
+@through_link()
+def specification(opened: links.OpenedLink, token: str):
     """A specification revision the order's lines are bought to, and no other."""
-    try:
-        opened = links.open_link(dbs(), token)
-    except links.LinkRefused as exc:
-        return _refused_page(exc)
     wanted = request.args.get("revision_id", "")
     if not wanted:
         # Nothing named: the order page, where the specifications are listed.
