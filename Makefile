@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# Parallel pytest processes (pytest-xdist), each with its own throwaway services.
+PYTEST_WORKERS ?= 2
 export FLASK_APP := baton.platform.app
 
 .PHONY: run test install lint format system-packages worker relay clean
@@ -37,7 +39,7 @@ run: $(STAMP)
 test: $(TEST_STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # PostgreSQL, Redis and Chromium are started by the test suite itself unless
 # TEST_DATABASE_URL / TEST_REDIS_URL point at running servers.
