@@ -194,6 +194,8 @@ def _app(tmp: Path, name: str, settings: dict):
 
 def make_orders(count: int, tmp: Path, settings: dict):
     """Approved orders through the services, jobs inline (no Redis yet)."""
+    from baton.procurement.orders import drafting
+    from baton.sourcing.requirements.models import HandoffSnapshot, Requirement
     from tests.support import orders as o
     from tests.support import requirements as h
     from tests.support.world import make_world
@@ -205,7 +207,14 @@ def make_orders(count: int, tmp: Path, settings: dict):
     lines = [h.good_line(item_code=f"ITEM-{n}", description=f"Part {n}") for n in range(5)]
     po_ids = []
     for _ in range(count):
-        po_id = o.draft(app, world, supplier_id=supplier, lines=lines)
+        rid = o.accepted(app, world, supplier_id=supplier, lines=lines)
+        # Its lines by key, as the ready list gives them (that list shows 500 at most).
+        with h.service_session(app) as session:
+            req = session.get(Requirement, rid)
+            snapshot = session.get(HandoffSnapshot, req.current_snapshot_id)
+            keys = [f"{rid}:{line['line_id']}" for line in snapshot.payload["lines"]]
+        with h.as_provider(app, world) as (session, user_id):
+            po_id = drafting.create_draft(session, world.orgs["north"], user_id, keys).id
         o.submit(app, world, po_id)
         po_ids.append(po_id)
     app.extensions["baton.db"].dispose()

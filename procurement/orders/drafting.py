@@ -7,6 +7,7 @@ the client may change) with the quantity not yet on another order.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform import audit
+from baton.platform.db import among
 from baton.platform.errors import Conflict, ValidationFailed
 from baton.procurement.handoff.review import provider_visible
 from baton.procurement.orders import numbering
@@ -61,19 +63,27 @@ class Proposal:
         )
 
 
-def ready_lines(session: Session, provider_id: uuid.UUID) -> list[ReadyLine]:
-    """Accepted handoff lines with quantity not yet on an open order."""
+# How many accepted requirements the ready-to-order page lists at once.
+READY_PAGE = 500
+
+
+def ready_lines(
+    session: Session, provider_id: uuid.UUID, requirement_ids: set[uuid.UUID] | None = None
+) -> list[ReadyLine]:
+    """Accepted handoff lines with quantity not yet on an open order: the first
+    500 requirements by need-by date for the page, or all of ``requirement_ids``
+    (the lines a buyer chose, wherever they stand in that list)."""
     clients = engaged_client_ids(session, provider_id)
-    reqs = list(
-        session.scalars(
-            sa.select(Requirement)
-            .where(
-                *provider_visible(session, provider_id, clients), Requirement.status == "accepted"
-            )
-            .order_by(Requirement.earliest_need_by.nulls_last(), Requirement.client_reference)
-            .limit(500)
-        )
+    stmt = sa.select(Requirement).where(
+        *provider_visible(session, provider_id, clients), Requirement.status == "accepted"
     )
+    if requirement_ids is not None:
+        stmt = stmt.where(among(session, Requirement.id, requirement_ids))
+    else:
+        stmt = stmt.order_by(
+            Requirement.earliest_need_by.nulls_last(), Requirement.client_reference
+        ).limit(READY_PAGE)
+    reqs = list(session.scalars(stmt))
     snap_ids = [r.current_snapshot_id for r in reqs if r.current_snapshot_id]
     snaps = {
         s.id: s
@@ -161,7 +171,13 @@ def create_draft(
     chosen = {k.strip() for k in keys if k and k.strip()}
     if not chosen:
         raise ValidationFailed({"lines": "Choose at least one line to order."})
-    ready = [r for r in ready_lines(session, provider_id) if r.key in chosen]
+    requirement_ids = set()
+    for key in chosen:
+        # Not a key of ours: it matches nothing and counts as not ready below.
+        with contextlib.suppress(ValueError):
+            requirement_ids.add(uuid.UUID(key.partition(":")[0]))
+    found = ready_lines(session, provider_id, requirement_ids) if requirement_ids else []
+    ready = [r for r in found if r.key in chosen]
     if len(ready) != len(chosen):
         raise ValidationFailed(
             {"lines": "Some chosen lines are no longer ready to order; reload the page."}

@@ -223,3 +223,18 @@ def test_one_acknowledgement_per_revision_counts(app, world):
             session, po, [{"line_no": 1, "outcome": "rejected", "note": "no"}], source="phone"
         )
     assert o.load(app, po_id).status == "acknowledged"
+
+
+def test_a_line_beyond_the_ready_pages_first_requirements_can_still_be_ordered(
+    app, world, monkeypatch
+):
+    soon = o.accepted(app, world, lines=[h.good_line(need_by=h.today() + timedelta(days=20))])
+    later = o.accepted(app, world, lines=[h.good_line(need_by=h.today() + timedelta(days=400))])
+    keys = o.ready_keys(app, world, later)
+    monkeypatch.setattr(drafting, "READY_PAGE", 1)
+    with h.as_provider(app, world) as (session, _):
+        listed = {r.requirement.id for r in drafting.ready_lines(session, world.orgs["north"])}
+    assert listed == {soon}  # the page lists the first one only
+    with h.as_provider(app, world) as (session, user_id):
+        po = drafting.create_draft(session, world.orgs["north"], user_id, keys)
+        assert [line.requirement_id for line in po.lines] == [later]
