@@ -165,7 +165,7 @@ def run_outbox_message(outbox_id: str) -> str:
                 raise PermanentJobError(f"no job named {message.job!r} is registered")
             with (
                 structlog.contextvars.bound_contextvars(**fields),
-                acting_as(Actor("system", None, f"job {message.job}")),
+                acting_as(Actor("system", None, f"Baton ({spec.label})")),
                 _url_context(),
             ):
                 outbox_ids = _run_body(session, spec, payload, sqlite)
