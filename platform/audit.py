@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from baton.platform.db import AuditScoped, Base, utcnow
@@ -108,7 +109,22 @@ def chain_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
 
 
+_HEADS = "audit_heads"
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session: Session, transaction) -> None:
+    # The lock ends with the transaction (or the head may have been rolled
+    # back with a savepoint): the next append locks and reads again.
+    session.info.pop(_HEADS, None)
+
+
 def _lock_head(session: Session, tenant_id: uuid.UUID) -> tuple[int, str]:
+    """Lock the tenant's chain head for this transaction and read it. A second
+    event in the same transaction already holds the lock and knows the head."""
+    known = session.info.get(_HEADS, {}).get(tenant_id)
+    if known is not None:
+        return known
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(
@@ -170,6 +186,7 @@ def record(
         .where(AuditChainHead.tenant_id == tenant_id)
         .values(seq=event.seq, hash=event.hash)
     )
+    session.info.setdefault(_HEADS, {})[tenant_id] = (event.seq, event.hash)
     return event
 
 
