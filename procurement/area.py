@@ -12,11 +12,13 @@ AREA = Area(
         "baton.procurement.orders.shipment_models",
         "baton.procurement.orders.issue_models",
         "baton.procurement.orders.change_models",
+        "baton.procurement.sla.models",
     ),
     jobs=(
         "baton.procurement.orders.release",
         "baton.procurement.orders.chasers",
         "baton.procurement.orders.spec_changes",
+        "baton.procurement.sla.jobs",
     ),
     schedules=("baton.procurement.schedules:SCHEDULES",),
     notifications=(
@@ -27,4 +29,5 @@ AREA = Area(
     ),
     audit_words=("baton.procurement.audit_words", "baton.procurement.shipment_audit_words"),
     demo="baton.procurement.demo.story:seed_handoff",
+    cli="baton.procurement.sla.jobs:register_cli",
 )

@@ -132,6 +132,13 @@ class Engagement(IdMixin, Base):
     chase_max: Mapped[int] = mapped_column(default=3, server_default="3")
     # Also chase lines whose promised (or scheduled) date passed without receipt.
     chase_late_lines: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # SLA targets beyond the two hour columns above: {metric: {"percent", "within_hours",
+    # "credit_percent"}} as tenants/sla_targets.py reads and validates them.
+    sla_targets: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default=sa.text("'{}'"))
+    # The month's service fee the SLA credits are a percentage of, and their cap.
+    monthly_fee: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+    fee_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    credit_cap_percent: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
 
     client: Mapped[Organisation] = relationship(foreign_keys=[client_id])
     provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id])

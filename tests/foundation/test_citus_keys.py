@@ -56,6 +56,10 @@ DISTRIBUTED = frozenset(
         "po_revisions",
         "approval_policies",
         "po_number_counters",
+        "sla_measures",
+        "sla_monthly",
+        "sla_credits",
+        "sla_rollup_marks",
     }
 )
 
@@ -292,7 +296,7 @@ def test_distributed_tables_have_tenant_id_first_in_their_keys(owner_connection)
     """The shape the migration gives them: (tenant_id, id), tenant-first natural
     keys, and composite foreign keys onto the (tenant_id, id) primary keys."""
     tables = read_catalogue(owner_connection)
-    for name in DISTRIBUTED - {"audit_chain_heads", "po_number_counters"}:
+    for name in DISTRIBUTED - {"audit_chain_heads", "po_number_counters", "sla_rollup_marks"}:
         assert tables[name].primary_key == ("tenant_id", "id"), name
     assert tables["audit_chain_heads"].primary_key == ("tenant_id",)
     assert tables["document_revisions"].uniques["uq_document_revisions_document_revision"] == (
@@ -529,7 +533,7 @@ def test_sqlite_gets_the_same_keys(tmp_path):
     finally:
         engine.dispose()
     assert key_problems(tables) == []
-    for name in DISTRIBUTED - {"audit_chain_heads", "po_number_counters"}:
+    for name in DISTRIBUTED - {"audit_chain_heads", "po_number_counters", "sla_rollup_marks"}:
         assert tables[name].primary_key == ("tenant_id", "id"), name
 
 
