@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +32,8 @@ from baton.sourcing.requirements.queries import (
     spec_revisions,
     supplier_of,
 )
+from baton.tenants.calendars import add_business_hours, business_hours_between
+from baton.tenants.engagement_settings import calendar_of
 from baton.tenants.models import Engagement, Organisation, User
 
 # --- the one way a status changes ---------------------------------------------------------
@@ -114,6 +117,22 @@ def _freeze(
     return snap
 
 
+def handoff_due_at(engagement: Engagement, req: Requirement, now: datetime) -> datetime | None:
+    """When the provider's handoff-to-release time runs out, on the engagement's calendar.
+
+    A first handoff gets the target's business hours from now. A resubmission
+    after a return gets the business hours that were left when it was returned,
+    counted from now: time back with the client is the client's, not the
+    provider's, and a weekend or holiday in between costs nobody anything."""
+    calendar = calendar_of(engagement)
+    if req.submitted_at is None or req.sla_due_at is None:
+        return add_business_hours(calendar, now, Decimal(engagement.sla_handoff_to_release_hours))
+    if req.returned_at is None:
+        return req.sla_due_at
+    left = business_hours_between(calendar, req.returned_at, req.sla_due_at)
+    return add_business_hours(calendar, now, left)
+
+
 ACCEPT_WARNINGS = "accept_warnings"
 
 
@@ -182,14 +201,9 @@ def submit(
         raise refusal
     now = utcnow()
     snap = _freeze(session, req, user_id, now)
-    sla = timedelta(hours=float(engagement.sla_handoff_to_release_hours))
     before_due = req.sla_due_at
-    if req.submitted_at is None or req.sla_due_at is None:
-        req.submitted_at = req.submitted_at or now
-        req.sla_due_at = now + sla
-    elif req.returned_at is not None:
-        # Time spent back with the client is the client's, not the provider's.
-        req.sla_due_at = req.sla_due_at + (now - req.returned_at)
+    req.sla_due_at = handoff_due_at(engagement, req, now)
+    req.submitted_at = req.submitted_at or now
     req.returned_at = None
     req.current_snapshot_id = snap.id
     req.ready = snapshot_readiness(session, req, snap).ready

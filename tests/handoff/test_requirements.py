@@ -6,17 +6,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from baton.platform.audit import AuditEvent
 from baton.platform.errors import Conflict, Forbidden
 from baton.procurement.handoff import review
 from baton.sourcing.requirements import services, snapshot, states
 from baton.sourcing.requirements.models import HandoffSnapshot, Requirement
+from baton.tenants.calendars import Calendar, add_business_hours
 from tests.support import requirements as h
 from tests.support.world import login
 
@@ -200,7 +202,9 @@ def test_submit_freezes_a_verifiable_snapshot_and_starts_the_sla_clock(app, worl
     assert response.status_code == 302
     req = h.load(app, rid)
     assert req.status == "submitted" and req.ready
-    assert req.sla_due_at == req.submitted_at + timedelta(hours=48)
+    # 48 business hours on north's calendar (UTC, Monday to Friday, 09:00-17:00).
+    calendar = Calendar(timezone="UTC")
+    assert req.sla_due_at == add_business_hours(calendar, req.submitted_at, 48)
     with h.service_session(app) as session:
         snap = session.get(HandoffSnapshot, req.current_snapshot_id)
         canonical = json.dumps(
@@ -291,19 +295,26 @@ def test_return_resubmit_makes_a_new_snapshot_with_a_diff(app, world, sourcing, 
 
 
 def test_time_spent_returned_does_not_count_against_the_provider(app, world):
-    rid = h.submitted(app, world)
+    supplier = h.make_supplier(app, world)
+    with time_machine.travel(datetime(2030, 1, 7, 10, tzinfo=UTC), tick=False):  # a Monday
+        rid = h.submitted(app, world, supplier)
     due = h.load(app, rid).sla_due_at
-    with h.as_provider(app, world) as (session, uid):
+    with (
+        time_machine.travel(datetime(2030, 1, 7, 12, tzinfo=UTC), tick=False),
+        h.as_provider(app, world) as (session, uid),
+    ):
         review.return_requirement(
             session, world.orgs["north"], uid, rid, [{"code": "other", "comment": "Call me"}]
         )
-    # Pretend the client took five hours to answer.
-    with h.service_session(app) as session:
-        req = session.get(Requirement, rid)
-        req.returned_at = req.returned_at - timedelta(hours=5)
-    h.submit(app, world, rid)
+    # The client takes five business hours to answer.
+    with time_machine.travel(datetime(2030, 1, 7, 17, tzinfo=UTC), tick=False):
+        h.submit(app, world, rid)
     moved = h.load(app, rid).sla_due_at - due
-    assert timedelta(hours=5) <= moved < timedelta(hours=5, minutes=1)
+    calendar = Calendar(timezone="UTC")
+    assert due.replace(tzinfo=UTC) == add_business_hours(
+        calendar, datetime(2030, 1, 7, 10, tzinfo=UTC), 48
+    )
+    assert moved == timedelta(hours=5)
 
 
 def test_cancel_from_any_open_state_and_never_after(app, world, sourcing):
