@@ -17,6 +17,7 @@ AREA = Area(
         "baton.provider_console.followup.views:bp",
         "baton.provider_console.orders.issue_views:bp",
         "baton.provider_console.supplier.issue_views:bp",
+        "baton.provider_console.sla.views:bp",
     ),
     api_blueprints=(
         "baton.provider_console.queue.api:blp",
@@ -25,6 +26,7 @@ AREA = Area(
         "baton.provider_console.orders.shipment_api:blp",
         "baton.provider_console.orders.issues_api:blp",
         "baton.provider_console.orders.change_orders_api:blp",
+        "baton.provider_console.sla.api:blp",
     ),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),
@@ -32,6 +34,7 @@ AREA = Area(
         NavEntry("provider", "Orders", "provider_orders.index", 30),
         NavEntry("provider", "Follow-up", "provider_follow_up.index", 35),
         NavEntry("provider", "Issues", "provider_issues.index", 36),
+        NavEntry("provider", "SLA", "provider_sla.index", 40),
     ),
     entity_links=(
         EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),

@@ -21,6 +21,7 @@ from baton.platform.errors import ValidationFailed
 from baton.platform.inputs import MAX_PAGE
 from baton.platform.search import LIKE_ESCAPE, contains
 from baton.procurement.handoff.review import provider_visible
+from baton.procurement.sla import at_risk
 from baton.sourcing.requirements import states
 from baton.sourcing.requirements.models import PRIORITIES, Requirement, RequirementLine
 from baton.sourcing.suppliers.models import Supplier
@@ -36,7 +37,12 @@ SORTS = {
 }
 # Waiting on the provider: what counts against its handoff-to-release clock today.
 # On the provider's clock and due today (in its time zone), or already past due.
-DUE_FILTERS = {"today": "Due today", "overdue": "Overdue"}
+# At risk: due within the next business hours of the engagement's calendar (sla/at_risk.py).
+DUE_FILTERS = {
+    "today": "Due today",
+    "overdue": "Overdue",
+    "at_risk": f"At risk (due within {at_risk.RISK_HOURS} business hours)",
+}
 
 
 @dataclass
@@ -55,7 +61,7 @@ class QueueFilters:
     page: int = 1
 
     def check(self) -> None:
-        errors = {}
+        errors: dict[str, str] = {}
         if self.status and self.status not in states.QUEUE:
             errors["status"] = f"Choose one of {', '.join(states.QUEUE)}."
         if self.priority and self.priority not in PRIORITIES:
@@ -87,6 +93,8 @@ class QueueRow:
     client_name: str
     buyer_name: str | None
     supplier_name: str | None
+    # Due within the at-risk window on the provider's clock, not yet past due.
+    at_risk: bool = False
 
 
 @dataclass
@@ -102,6 +110,8 @@ class QueuePage:
     page: int
     has_next: bool
     due_today: list[DueToday] = field(default_factory=list)
+    # How many of the whole queue are at risk (the warning at the top of the page).
+    at_risk: int = 0
 
 
 def _sort_keys(sort: str) -> list:
@@ -162,9 +172,18 @@ def read_queue(
         stmt = stmt.where(Requirement.ready.is_(True))
     elif filters.readiness == "not_ready":
         stmt = stmt.where(Requirement.ready.is_(False))
+    now = utcnow()
+    horizon: dict[uuid.UUID, datetime] = {}
+    if with_due_today or filters.due == "at_risk":
+        engagements = [
+            e for e in at_risk.active_engagements(session, provider) if e.client_id in client_ids
+        ]
+        horizon = at_risk.horizons(engagements, now)
     if filters.due:
         stmt = stmt.where(Requirement.status.in_(states.ON_PROVIDER_CLOCK))
-        if filters.due == "today":
+        if filters.due == "at_risk":
+            stmt = stmt.where(at_risk.requirement_window(horizon), Requirement.sla_due_at >= now)
+        elif filters.due == "today":
             start, end = still_due_today(provider.timezone)
             stmt = stmt.where(Requirement.sla_due_at >= start, Requirement.sla_due_at < end)
         else:
@@ -180,8 +199,30 @@ def read_queue(
     has_next = len(found) > page_size
     found = found[:page_size]
     rows = _decorate(session, found)
+    for row in rows:
+        row.at_risk = at_risk.is_at_risk(row.requirement, horizon, now)
     due = due_today(session, provider, client_ids) if with_due_today else []
-    return QueuePage(rows, filters.page, has_next, due)
+    risky = count_at_risk(session, provider, client_ids, horizon, now) if with_due_today else 0
+    return QueuePage(rows, filters.page, has_next, due, risky)
+
+
+def count_at_risk(
+    session: Session,
+    provider: Organisation,
+    client_ids: set[uuid.UUID],
+    horizon: dict[uuid.UUID, datetime],
+    now: datetime,
+) -> int:
+    """Requirements on the provider's clock due within the at-risk window, not yet past due."""
+    if not horizon:
+        return 0
+    return session.scalar(
+        sa.select(sa.func.count()).where(
+            *provider_visible(session, provider.id, client_ids),
+            at_risk.requirement_window(horizon),
+            Requirement.sla_due_at >= now,
+        )
+    )
 
 
 def _matches(text: str) -> sa.ColumnElement[bool]:

@@ -16,6 +16,7 @@ from baton.platform.pages import refused
 from baton.platform.web import dbs
 from baton.procurement.handoff import queue as services
 from baton.procurement.handoff import review as handoff_review
+from baton.procurement.sla import at_risk
 from baton.sourcing.requirements import states
 from baton.sourcing.requirements.models import PRIORITIES
 
@@ -91,6 +92,7 @@ def index():
         priorities=PRIORITIES,
         sorts=services.SORTS,
         due_filters=services.DUE_FILTERS,
+        risk_hours=at_risk.RISK_HOURS,
         labels=states.REQUIREMENT.labels,
         args=args,
         can_act=ident.can("requirement.review"),
