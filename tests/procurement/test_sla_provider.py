@@ -14,7 +14,7 @@ import pytest
 import time_machine
 
 from tests.support import requirements as h
-from tests.support import sla
+from tests.support import sla_history as sla
 from tests.support.world import login
 
 MONDAY = datetime(2030, 1, 7, 9, tzinfo=UTC)
