@@ -43,7 +43,7 @@ from baton.tenants.engagement_settings import calendar_of
 from baton.tenants.models import Engagement
 from baton.tenants.sla_targets import targets_of
 
-BATCH = 500
+BATCH = 2000
 
 
 @dataclass
@@ -175,6 +175,9 @@ def _scopes(session: Session, tenant_id: uuid.UUID, now: datetime) -> dict[uuid.
             calendar=calendar_of(e),
             targets=targets_of(e),
             now=now,
+            monthly_fee=e.monthly_fee,
+            fee_currency=e.fee_currency,
+            credit_cap_percent=e.credit_cap_percent,
         )
         for e in engagements
     }
@@ -261,6 +264,12 @@ def _old_keys(session: Session, tenant_id: uuid.UUID, touched: Touched) -> set[t
     return keys
 
 
+def _defaults(row: dict) -> dict:
+    """What the ORM would fill in: a Core insert is several times faster in bulk."""
+    now = utcnow()
+    return row | {"id": uuid.uuid4(), "created_at": now, "updated_at": now}
+
+
 def roll_tenant(session: Session, tenant_id: uuid.UUID, touched: Touched, now: datetime) -> Result:
     result = Result(tenants=1)
     if not touched:
@@ -270,7 +279,7 @@ def roll_tenant(session: Session, tenant_id: uuid.UUID, touched: Touched, now: d
     rows = _compute(session, tenant_id, scopes, touched)
     keys = _old_keys(session, tenant_id, touched)
     if rows:
-        session.execute(sa.insert(SlaMeasure), rows)
+        session.execute(sa.insert(SlaMeasure.__table__), [_defaults(r) for r in rows])
     keys |= {(r["engagement_id"], r["period"], r["provider_id"]) for r in rows if r["period"]}
     for engagement_id, period, provider_id in sorted(keys, key=lambda k: (str(k[0]), k[1])):
         aggregate(session, tenant_id, provider_id, engagement_id, period)
