@@ -237,3 +237,22 @@ def test_percentile_cont_interpolates_as_postgresql_does():
     assert percentile_cont(values, 0.9) == Decimal("7.9")
     assert percentile_cont([Decimal(4)], 0.9) == Decimal(4)
     assert percentile_cont([], 0.5) is None
+
+
+def test_released_change_orders_count_by_cause_in_the_month_of_their_release():
+    history = [(at(2026, 4, 1, 10), "released"), (at(2026, 4, 2, 10), "acknowledged")]
+    changes = [
+        (uuid.uuid4(), 1, "engineering_change", at(2026, 4, 30, 23, 30)),  # still April in Berlin
+        (uuid.uuid4(), 2, "supplier_change", at(2026, 5, 4, 9)),
+    ]
+    rows = [
+        r
+        for r in order_measures(
+            scope(at(2026, 5, 5, 9)), _order(history, [], changes), PURCHASE_ORDER.waits_on
+        )
+        if r["metric"] == "change_order"
+    ]
+    assert [(r["cause"], r["period"], r["subject_label"]) for r in rows] == [
+        ("engineering_change", date(2026, 4, 1), "ACME-000001 change order 1"),
+        ("supplier_change", date(2026, 5, 1), "ACME-000001 change order 2"),
+    ]
