@@ -32,6 +32,7 @@ from baton.procurement.demo.follow_up import FollowUpStory
 from baton.procurement.demo.issues import IssuesStory
 from baton.procurement.demo.orders import OrdersStory
 from baton.procurement.demo.people import ACME, DUE_SOON, GLOBEX, NORTHWIND, OVERDUE_BY
+from baton.procurement.demo.sla_targets import SlaTargetsStory
 from baton.procurement.handoff import review
 
 
@@ -78,10 +79,11 @@ def _has_handoff_data(session: Session, tenant_ids: list[uuid.UUID]) -> bool:
     )
 
 
-class _Story(ClientsStory, OrdersStory, FollowUpStory, IssuesStory, ChangesStory):
+class _Story(SlaTargetsStory, ClientsStory, OrdersStory, FollowUpStory, IssuesStory, ChangesStory):
     """The provider's half, after the clients': reviews, a return answered, acceptances."""
 
     def tell(self) -> None:
+        self.sla_targets()
         self.acme_suppliers()
         self.acme_documents()
         self.acme_requirements()

@@ -198,6 +198,16 @@ def test_a_fresh_instance_gets_the_whole_story(fresh_app):
             assert orders["ACME-000010"].revision == 1
             assert reqs["ACME-REQ-1057"].status == "closed"
             assert reqs["ACME-REQ-1053"].status == "ordered"
+            # Northwind's targets on both clients: the examples, with credits.
+            from baton.tenants.models import Engagement
+            from baton.tenants.sla_targets import targets_of
+
+            for engagement in session.scalars(sa.select(Engagement)):
+                targets = targets_of(engagement)
+                assert (targets["handoff_to_release"].percent, targets["otif"].percent) == (95, 92)
+                assert targets["handoff_to_release"].within_hours == 16
+                assert (engagement.monthly_fee, engagement.fee_currency) == (12000, "EUR")
+                assert targets["acknowledgement"].credit_percent == 2
         finally:
             session.close()
 
