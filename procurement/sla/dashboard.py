@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -682,5 +682,97 @@ def describe_target(target: Target, calendar: Calendar) -> str:
     return f"{target.percent} % {kind.describe.format(hours=hours)}"
 
 
-def when_local(moment: datetime | None, calendar: Calendar) -> datetime | None:
-    return moment.astimezone(calendar.zone) if moment is not None else None
+def chart_data(view: MonthView) -> dict[str, Any]:
+    """The trend as the charts read it: month labels and one series per target."""
+
+    def num(value: Decimal | None) -> float | None:
+        return float(value) if value is not None else None
+
+    return {
+        "labels": [p["period"].strftime("%b %Y") for p in view.trend],
+        "targets": [
+            {"label": t.label, "values": [num(p[t.target.metric]) for p in view.trend]}
+            for t in view.targets
+        ],
+        "handoff_p50": [num(p["handoff_p50_hours"]) for p in view.trend],
+        "handoff_p90": [num(p["handoff_p90_hours"]) for p in view.trend],
+    }
+
+
+# --- the API's months ---------------------------------------------------------------------
+
+MAX_MONTHS = 24
+
+
+def month_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """``from``..``to`` as first days of months: default the last 12 months; at most 24."""
+    end = month_start(end) if end else month_start(today)
+    start = month_start(start) if start else shift(end, -(TREND_MONTHS - 1))
+    if start > end:
+        raise ValidationFailed({"from": "Give a month no later than 'to'."})
+    if (end.year - start.year) * 12 + end.month - start.month >= MAX_MONTHS:
+        raise ValidationFailed({"from": f"Ask for at most {MAX_MONTHS} months at a time."})
+    return start, end
+
+
+def months(session: Session, engagement: Engagement, start: date, end: date) -> list[dict]:
+    """Each month from ``start`` to ``end``: its figures, target standing and credit
+    (two statements, whatever the range)."""
+    tenant_id = engagement.client_id
+    targets = targets_of(engagement)
+    rows = session.scalars(
+        sa.select(SlaMonthly)
+        .where(
+            SlaMonthly.tenant_id == tenant_id,
+            SlaMonthly.engagement_id == engagement.id,
+            SlaMonthly.period >= start,
+            SlaMonthly.period <= end,
+        )
+        .order_by(SlaMonthly.metric, SlaMonthly.cause)
+    ).all()
+    credits = {
+        c.period: c
+        for c in session.scalars(
+            sa.select(SlaCredit).where(
+                SlaCredit.tenant_id == tenant_id,
+                SlaCredit.engagement_id == engagement.id,
+                SlaCredit.period >= start,
+                SlaCredit.period <= end,
+            )
+        )
+    }
+    by_month: dict[date, list[SlaMonthly]] = defaultdict(list)
+    for row in rows:
+        by_month[row.period].append(row)
+    found = []
+    month = end
+    while month >= start:
+        listed = by_month.get(month, [])
+        whole = {r.metric: r for r in listed if r.cause == ""}
+        credit = credits.get(month)
+        found.append(
+            {
+                "period": month.strftime("%Y-%m"),
+                "engagement_id": engagement.id,
+                "provider": engagement.provider.name,
+                "targets": [
+                    {
+                        "metric": t.target.metric,
+                        "label": t.label,
+                        "owner": t.target.owner,
+                        "within_hours": t.target.within_hours,
+                        "target_percent": t.standing.target_percent,
+                        "actual_percent": t.standing.actual_percent,
+                        "compliance_percent": t.standing.compliance_percent,
+                        "judged": t.standing.judged,
+                        "missed": t.missed,
+                        "breaches": t.breaches,
+                    }
+                    for t in _target_rows(targets, whole)
+                ],
+                "figures": listed,
+                "credit": credit if credit is not None and credit.missed else None,
+            }
+        )
+        month = shift(month, -1)
+    return found
