@@ -60,6 +60,7 @@ def index():
         following=dashboard.shift(period, 1),
         chart_available=CHART_JS.is_file(),
         party_labels=dashboard.PARTY_LABELS,
+        owner_labels=dashboard.OWNER_LABELS,
         metric_labels=dashboard.METRIC_LABELS,
         subject_link=dashboard.subject_link,
         elapsed_text=dashboard.elapsed_text,

@@ -60,6 +60,12 @@ METRIC_LABELS = {
     "issue_answer": "Order issue answer",
 }
 PARTY_LABELS = {"provider": "Provider", "client": "Client (you)", "supplier": "Supplier"}
+# Whose promise a target is, as the client reads it.
+OWNER_LABELS = {
+    "provider": "the provider's promise",
+    "client": "your own target",
+    "supplier": "the supplier's",
+}
 
 
 def cause_label(metric: str, cause: str | None) -> str:
