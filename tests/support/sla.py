@@ -129,5 +129,3 @@ def march(app: Flask, world: World) -> History:
         late_po=po_id,
         po_number=o.load(app, po_id).number,
     )
-
-
