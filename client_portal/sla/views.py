@@ -40,7 +40,10 @@ def _engagement(engagements=None):
     engagements = (
         engagements if engagements is not None else dashboard.client_engagements(dbs(), _org().id)
     )
-    wanted = dashboard.parse_engagement_id(request.args.get("engagement"))
+    # ``engagement_id`` too, as the API and other pages name it.
+    wanted = dashboard.parse_engagement_id(
+        request.args.get("engagement") or request.args.get("engagement_id")
+    )
     return engagements, dashboard.choose(engagements, wanted)
 
 

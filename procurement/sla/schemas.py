@@ -7,6 +7,16 @@ from marshmallow import Schema, fields, validate
 from baton.platform.api import PageQuerySchema, page_schema
 from baton.procurement.sla.dashboard import METRICS, ONLY
 
+
+def decimal(description: str = "", *, nullable: bool = True) -> fields.Decimal:
+    """A decimal sent as a string ("95.0"), so no client rounds it through a float;
+    the document says so (apispec would call it a number)."""
+    meta = {"type": "string", "format": "decimal", "example": "95.0"}
+    if description:
+        meta["description"] = description
+    return fields.Decimal(as_string=True, allow_none=nullable, metadata=meta)
+
+
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Give a month as YYYY-MM.")
 
 
@@ -60,14 +70,10 @@ class TargetStandingSchema(Schema):
     metric = fields.String(metadata={"description": "the target (tenants/sla_targets.py KINDS)"})
     label = fields.String()
     owner = fields.String(metadata={"description": "whose promise: provider, client or supplier"})
-    within_hours = fields.Decimal(as_string=True, allow_none=True)
-    target_percent = fields.Decimal(as_string=True)
-    actual_percent = fields.Decimal(
-        as_string=True, allow_none=True, metadata={"description": "within the limit on all time"}
-    )
-    compliance_percent = fields.Decimal(
-        as_string=True, allow_none=True, metadata={"description": "met on the owner's own time"}
-    )
+    within_hours = decimal()
+    target_percent = decimal(nullable=False)
+    actual_percent = decimal("within the limit on all time")
+    compliance_percent = decimal("met on the owner's own time")
     judged = fields.Integer()
     missed = fields.Boolean(metadata={"description": "compliance under the target"})
     breaches = fields.Nested(BreachesSchema)
@@ -87,20 +93,20 @@ class MonthlyFigureSchema(Schema):
     on_time = fields.Integer()
     on_time_need_by = fields.Integer()
     need_by_judged = fields.Integer()
-    p50_hours = fields.Decimal(as_string=True, allow_none=True)
-    p90_hours = fields.Decimal(as_string=True, allow_none=True)
-    provider_hours = fields.Decimal(as_string=True, allow_none=True)
-    client_hours = fields.Decimal(as_string=True, allow_none=True)
-    supplier_hours = fields.Decimal(as_string=True, allow_none=True)
-    value_sum = fields.Decimal(as_string=True, allow_none=True)
-    value_mean = fields.Decimal(as_string=True, allow_none=True)
-    value_stddev = fields.Decimal(as_string=True, allow_none=True)
+    p50_hours = decimal()
+    p90_hours = decimal()
+    provider_hours = decimal()
+    client_hours = decimal()
+    supplier_hours = decimal()
+    value_sum = decimal()
+    value_mean = decimal()
+    value_stddev = decimal()
 
 
 class CreditSchema(Schema):
-    credit_percent = fields.Decimal(as_string=True)
-    fee = fields.Decimal(as_string=True, allow_none=True)
-    amount = fields.Decimal(as_string=True)
+    credit_percent = decimal(nullable=False)
+    fee = decimal()
+    amount = decimal(nullable=False)
     currency = fields.String(allow_none=True)
     missed = fields.List(
         fields.Dict(keys=fields.String(), values=fields.String()),
@@ -131,17 +137,17 @@ class MeasureSchema(Schema):
     started_at = fields.DateTime(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
-    elapsed_hours = fields.Decimal(as_string=True, allow_none=True)
-    provider_hours = fields.Decimal(as_string=True, allow_none=True)
-    client_hours = fields.Decimal(as_string=True, allow_none=True)
-    supplier_hours = fields.Decimal(as_string=True, allow_none=True)
+    elapsed_hours = decimal()
+    provider_hours = decimal()
+    client_hours = decimal()
+    supplier_hours = decimal()
     within = fields.Boolean(allow_none=True)
     owner_met = fields.Boolean(allow_none=True)
     breach_party = fields.String(allow_none=True)
     in_full = fields.Boolean(allow_none=True)
     on_time = fields.Boolean(allow_none=True)
     on_time_need_by = fields.Boolean(allow_none=True)
-    value = fields.Decimal(as_string=True, allow_none=True)
+    value = decimal()
 
 
 MonthPageSchema = page_schema(MonthSchema, "SlaMonthPage")
