@@ -34,6 +34,8 @@ AREA = Area(
         NavEntry("client", "Issues", "client_issues.index", 65),
         NavEntry("client", "SLA", "client_sla.index", 70),
     ),
+    # After the procurement story: its SLA figures, so the dashboard has something to show.
+    demo="baton.procurement.demo.sla:roll_up",
     entity_links=(
         EntityLink("client", "supplier", "client_suppliers.detail", "supplier_id"),
         EntityLink("client", "document", "client_documents.detail", "document_id"),

@@ -338,3 +338,39 @@ def test_the_dashboard_costs_the_same_statements_for_a_full_and_an_empty_month(p
     full, listing = count("/client/sla?period=2026-03")
     empty, _ = count("/client/sla?period=2025-06")
     assert full == empty, listing
+
+
+def test_the_embedded_sqlite_mode_shows_the_same_figures(pg_app, sqlite_app, march):
+    world, _history = march
+    lite_world = make_world(sqlite_app)
+    sla.march(sqlite_app, lite_world)
+    pages = [
+        _web(app, w).get("/client/sla?period=2026-03")
+        for app, w in ((pg_app, world), (sqlite_app, lite_world))
+    ]
+    for testid in ("sla-targets", "sla-figures", "sla-trend-table"):
+        assert _rows(pages[0], testid) == _rows(pages[1], testid), testid
+    breaches = [sorted(r.split(" ", 1)[1] for r in _rows(p, "sla-breaches")[1:]) for p in pages]
+    assert breaches[0] == breaches[1]
+
+
+def test_chart_js_is_served_from_the_package_and_the_page_reads_without_it(pg_app, march):
+    from baton.client_portal.sla import views
+
+    world, _history = march
+    web = _web(pg_app, world)
+    script = web.get("/client/sla/chart.js")
+    if views.CHART_JS.is_file():
+        assert script.status_code == 200 and b"Chart" in script.get_data()[:2000]
+    else:
+        assert script.status_code == 404
+    assert web.get("/client/sla/charts.js").status_code == 200
+    saved = views.CHART_JS
+    views.CHART_JS = saved.with_name("missing.js")
+    try:
+        page = web.get("/client/sla?period=2026-03")
+    finally:
+        views.CHART_JS = saved
+    body = page.get_data(as_text=True)
+    assert "/client/sla/chart.js" not in body
+    assert len(_rows(page, "sla-trend-table")) == 13  # the figures, as a table
