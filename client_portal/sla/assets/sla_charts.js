@@ -7,7 +7,7 @@
   var trend = JSON.parse(data.textContent);
   var COLOURS = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#dc3545"];
 
-  function line(canvasId, datasets, unit) {
+  function line(canvasId, datasets, unit, max) {
     var canvas = document.getElementById(canvasId);
     if (!canvas) return;
     new window.Chart(canvas, {
@@ -18,7 +18,7 @@
         spanGaps: true,
         responsive: true,
         maintainAspectRatio: false,
-        scales: { y: { beginAtZero: true, title: { display: true, text: unit } } },
+        scales: { y: { beginAtZero: true, max: max, title: { display: true, text: unit } } },
         plugins: { legend: { position: "bottom" } }
       }
     });
@@ -30,7 +30,8 @@
     trend.targets.map(function (t, i) {
       return { label: t.label, data: t.values, borderColor: COLOURS[i % COLOURS.length], backgroundColor: COLOURS[i % COLOURS.length], tension: 0.2 };
     }),
-    "% compliance"
+    "% compliance",
+    100
   );
   line(
     "sla-chart-handoff",
