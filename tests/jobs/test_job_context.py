@@ -132,8 +132,10 @@ def test_only_the_declared_jobs_are_cross_tenant():
 
     load_jobs()
     declared = {name for name, spec in registry.items() if spec.cross_tenant}
-    # The chaser scan only finds what is due and emits one job per order, in its tenant.
+    # The chaser scan only finds what is due and emits one job per order, in its tenant;
+    # the SLA rollup reads every tenant's events and writes only SLA tables.
     assert declared - {"tests.declared_cross_tenant"} == {
         "platform.verify_audit_chains",
         "procurement.find_due_chasers",
+        "procurement.sla_rollup",
     }
