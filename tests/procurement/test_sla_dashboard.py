@@ -374,3 +374,51 @@ def test_chart_js_is_served_from_the_package_and_the_page_reads_without_it(pg_ap
     body = page.get_data(as_text=True)
     assert "/client/sla/chart.js" not in body
     assert len(_rows(page, "sla-trend-table")) == 13  # the figures, as a table
+
+
+def test_a_late_receipt_changes_last_months_otif_after_the_next_rollup(pg_app, pg_world):
+    from datetime import UTC, date, datetime
+
+    from baton.procurement.handoff import review
+    from baton.procurement.orders import acknowledgements, receipts, release
+    from tests.support import orders as o
+    from tests.support import requirements as h
+
+    app, world = pg_app, pg_world
+    with sla.at(2, 9):
+        line = h.good_line(need_by=date(2026, 3, 20))
+        rid = h.submitted(app, world, lines=[line])
+        with h.as_provider(app, world) as (session, uid):
+            review.accept(session, world.orgs["north"], uid, rid)
+        po_id = o.draft(app, world, rid)
+        o.submit(app, world, po_id)
+        with h.as_provider(app, world) as (session, uid):
+            release.release(session, world.orgs["north"], po_id)
+    with sla.at(3, 10), h.as_provider(app, world) as (session, uid):
+        acknowledgements.record_for_buyer(
+            session, world.orgs["north"], uid, po_id, [{"line_no": 1, "outcome": "accepted"}],
+            source="email", note=None,
+        )  # fmt: skip
+    with sla.at(1, 6, month=4):
+        sla.roll_up(app, world, datetime(2026, 4, 1, 6, tzinfo=UTC))
+    web = _web(app, world)
+
+    def figures() -> str:
+        return " | ".join(_rows(web.get("/client/sla?period=2026-03"), "sla-figures"))
+
+    # Promised for 20 March, nothing received by 1 April: a miss, and an overdue line.
+    assert "OTIF 0.0 % 1 lines due" in figures()
+    assert "Overdue open lines 1" in figures()
+    # On 2 April the buyer enters the receipt of 19 March.
+    with sla.at(2, 9, month=4), h.as_provider(app, world) as (session, uid):
+        receipts.receive(
+            session, world.orgs["north"], uid, po_id,
+            [{"line_no": 1, "quantity_received": "250"}], received_on="2026-03-19",
+        )  # fmt: skip
+    assert "OTIF 0.0 %" in figures()  # the figures move with the rollup, not before
+    with sla.at(2, 9, month=4):
+        sla.roll_up(app, world, datetime(2026, 4, 2, 9, 15, tzinfo=UTC))
+    now = figures()
+    assert "OTIF 100.0 % 1 lines due" in now
+    assert "Supplier lead-time variance -1.0 days" in now
+    assert "Overdue open lines 0" in now
