@@ -50,6 +50,7 @@ def test_the_client_admin_sees_a_breach_drills_down_and_exports(
     measures = page.locator("[data-testid=measure]")
     expect(measures).to_have_count(1)
     expect(measures).to_contain_text("Supplier")
+    screenshot("sla-measures")
     with page.expect_download() as download:
         page.click("[data-testid=exports] >> text=Export CSV")
     with open(download.value.path(), encoding="utf-8-sig") as f:
