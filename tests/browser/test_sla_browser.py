@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from baton.client_portal.sla.views import CHART_JS
-from tests.support import sla
+from tests.support import sla_march as sla
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.foundation.test_read_statements import counted
-from tests.support import sla
+from tests.support import sla_march as sla
 from tests.support.world import login, make_world
 
 pytestmark = pytest.mark.postgres
