@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -230,33 +230,60 @@ def _plain(engagement: Engagement) -> dict[str, Any]:
     return snap
 
 
-def update_settings(
-    session: Session, provider: Organisation, engagement_id: uuid.UUID, data: Mapping[str, Any]
+def edit_engagement(
+    session: Session,
+    provider: Organisation,
+    engagement_id: uuid.UUID,
+    *,
+    what: str,
+    action: str,
+    snapshot: Callable[[Engagement], dict[str, Any]],
+    apply: Callable[[Engagement], None],
 ) -> Engagement:
-    """Save the calendar and chaser settings of one of ``provider``'s engagements."""
+    """The provider's edit of one of its active engagements: applied, diffed on
+    the normalised ``snapshot``, audited as ``action`` only when something changed."""
     if provider.kind != "provider":
         raise NotFound("No such engagement.")
     engagement = engagement_for(session, provider, engagement_id)
     if engagement.status != "active":
-        raise Conflict(f"The engagement is {engagement.status}; its settings can no longer change.")
-    values, errors = _parse(data)
-    if errors:
-        raise ValidationFailed(errors)
-    before = _plain(engagement)
-    for name, value in values.items():
-        setattr(engagement, name, value)
-    changes = audit.diff(before, _plain(engagement))
+        raise Conflict(f"The engagement is {engagement.status}; its {what} can no longer change.")
+    before = snapshot(engagement)
+    apply(engagement)
+    changes = audit.diff(before, snapshot(engagement))
     if changes:
         audit.record(
             session,
             tenant_id=engagement.client_id,
             provider_id=engagement.provider_id,
-            action="engagement.settings_changed",
+            action=action,
             entity_type="engagement",
             entity_id=engagement.id,
             changes=changes,
         )
     return engagement
+
+
+def update_settings(
+    session: Session, provider: Organisation, engagement_id: uuid.UUID, data: Mapping[str, Any]
+) -> Engagement:
+    """Save the calendar and chaser settings of one of ``provider``'s engagements."""
+    values, errors = _parse(data)
+
+    def apply(engagement: Engagement) -> None:
+        if errors:
+            raise ValidationFailed(errors)
+        for name, value in values.items():
+            setattr(engagement, name, value)
+
+    return edit_engagement(
+        session,
+        provider,
+        engagement_id,
+        what="settings",
+        action="engagement.settings_changed",
+        snapshot=_plain,
+        apply=apply,
+    )
 
 
 def form_values(engagement: Engagement) -> dict[str, Any]:

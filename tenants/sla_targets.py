@@ -30,9 +30,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from baton.platform import audit
-from baton.platform.errors import Conflict, NotFound, ValidationFailed
-from baton.tenants.engagement_settings import engagement_for
+from baton.platform.errors import ValidationFailed
+from baton.tenants.engagement_settings import edit_engagement
 from baton.tenants.models import Engagement, Organisation
 
 PROVIDER, CLIENT, SUPPLIER = "provider", "client", "supplier"
@@ -224,43 +223,37 @@ def update_targets(
     session: Session, provider: Organisation, engagement_id: uuid.UUID, data: Mapping[str, Any]
 ) -> Engagement:
     """Save the targets, credits and fee of one of ``provider``'s engagements."""
-    if provider.kind != "provider":
-        raise NotFound("No such engagement.")
-    engagement = engagement_for(session, provider, engagement_id)
-    if engagement.status != "active":
-        raise Conflict(f"The engagement is {engagement.status}; its targets can no longer change.")
     values, errors = parse(data)
-    if errors:
-        raise ValidationFailed(errors)
-    before = _plain(engagement)
-    stored: dict[str, dict[str, str]] = {}
-    for metric, kind in KINDS.items():
-        row = {
-            "percent": str(values[f"{metric}_percent"]),
-            "credit_percent": str(values[f"{metric}_credit"]),
-        }
-        hours = values.get(f"{metric}_hours")
-        if kind.hours_column is not None:
-            setattr(engagement, kind.hours_column, hours)
-        elif hours is not None:
-            row["within_hours"] = str(hours)
-        stored[metric] = row
-    engagement.sla_targets = stored
-    engagement.monthly_fee = values["monthly_fee"]
-    engagement.fee_currency = values["fee_currency"]
-    engagement.credit_cap_percent = values["credit_cap_percent"]
-    changes = audit.diff(before, _plain(engagement))
-    if changes:
-        audit.record(
-            session,
-            tenant_id=engagement.client_id,
-            provider_id=engagement.provider_id,
-            action="engagement.sla_targets_changed",
-            entity_type="engagement",
-            entity_id=engagement.id,
-            changes=changes,
-        )
-    return engagement
+
+    def apply(engagement: Engagement) -> None:
+        if errors:
+            raise ValidationFailed(errors)
+        stored: dict[str, dict[str, str]] = {}
+        for metric, kind in KINDS.items():
+            row = {
+                "percent": str(values[f"{metric}_percent"]),
+                "credit_percent": str(values[f"{metric}_credit"]),
+            }
+            hours = values.get(f"{metric}_hours")
+            if kind.hours_column is not None:
+                setattr(engagement, kind.hours_column, hours)
+            elif hours is not None:
+                row["within_hours"] = str(hours)
+            stored[metric] = row
+        engagement.sla_targets = stored
+        engagement.monthly_fee = values["monthly_fee"]
+        engagement.fee_currency = values["fee_currency"]
+        engagement.credit_cap_percent = values["credit_cap_percent"]
+
+    return edit_engagement(
+        session,
+        provider,
+        engagement_id,
+        what="targets",
+        action="engagement.sla_targets_changed",
+        snapshot=_plain,
+        apply=apply,
+    )
 
 
 def form_values(engagement: Engagement) -> dict[str, Any]:

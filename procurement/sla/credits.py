@@ -75,9 +75,16 @@ def compute(session: Session, scope, period: date) -> SlaCredit | None:
     """Recompute and record one engagement's credit for ``period`` (None: no fee set)."""
     if scope is None:
         return None
-    from baton.tenants.models import Engagement
-
-    engagement = session.get(Engagement, scope.engagement_id)
+    if not any(t.credit_percent > 0 for t in scope.targets.values()):
+        # No credit promised (any more): nothing to record, and nothing left over.
+        session.execute(
+            sa.delete(SlaCredit).where(
+                SlaCredit.tenant_id == scope.tenant_id,
+                SlaCredit.engagement_id == scope.engagement_id,
+                SlaCredit.period == period,
+            )
+        )
+        return None
     rows = {
         r.metric: r
         for r in session.scalars(
@@ -103,9 +110,9 @@ def compute(session: Session, scope, period: date) -> SlaCredit | None:
                     "credit_percent": str(credit),
                 }
             )
-    if engagement.credit_cap_percent is not None:
-        total = min(total, Decimal(engagement.credit_cap_percent))
-    fee = Decimal(engagement.monthly_fee) if engagement.monthly_fee is not None else None
+    if scope.credit_cap_percent is not None:
+        total = min(total, Decimal(scope.credit_cap_percent))
+    fee = Decimal(scope.monthly_fee) if scope.monthly_fee is not None else None
     amount = (fee * total / HUNDRED).quantize(Decimal("0.01"), ROUND_HALF_UP) if fee else Decimal(0)
     credit = session.scalar(
         sa.select(SlaCredit).where(
@@ -128,7 +135,7 @@ def compute(session: Session, scope, period: date) -> SlaCredit | None:
     credit.credit_percent = total
     credit.fee = fee
     credit.amount = amount
-    credit.currency = engagement.fee_currency
+    credit.currency = scope.fee_currency
     credit.computed_at = utcnow()
     session.flush()
     return credit

@@ -37,6 +37,10 @@ class Scope:
     calendar: Calendar
     targets: dict[str, Target]
     now: datetime
+    # What the month's credit is computed from (credits.py).
+    monthly_fee: Decimal | None = None
+    fee_currency: str | None = None
+    credit_cap_percent: Decimal | None = None
 
     def month(self, moment: datetime | date) -> date:
         day = moment if not isinstance(moment, datetime) else moment.astimezone(self.calendar.zone)

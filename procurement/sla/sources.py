@@ -38,8 +38,9 @@ def histories(
     found: dict[uuid.UUID, list] = defaultdict(list)
     if not keys:
         return found
+    # Only the status change, not the whole diff: an edit's changes can be large.
     rows = session.execute(
-        sa.select(AuditEvent.entity_id, AuditEvent.created_at, AuditEvent.changes)
+        sa.select(AuditEvent.entity_id, AuditEvent.created_at, AuditEvent.changes["status"])
         .where(
             AuditEvent.tenant_id == tenant_id,
             AuditEvent.entity_type == entity_type,
@@ -47,8 +48,7 @@ def histories(
         )
         .order_by(AuditEvent.seq)
     )
-    for entity_id, at, changes in rows:
-        status = (changes or {}).get("status")
+    for entity_id, at, status in rows:
         if isinstance(status, list) and len(status) == 2 and status[1]:
             found[uuid.UUID(entity_id)].append((at, status[1]))
     return found
@@ -60,13 +60,15 @@ def requirements(
     """(engagement id, facts) per requirement."""
     if not ids:
         return []
+    r = Requirement
     reqs = list(
-        session.scalars(
-            sa.select(Requirement).where(
-                Requirement.tenant_id == tenant_id, among(session, Requirement.id, ids)
-            )
+        session.execute(
+            sa.select(
+                r.id, r.engagement_id, r.client_reference, r.title, r.supplier_id,
+                r.assigned_buyer_id,
+            ).where(r.tenant_id == tenant_id, among(session, r.id, ids))
         )
-    )
+    )  # fmt: skip
     ids = {r.id for r in reqs}
     history = histories(session, tenant_id, "requirement", ids)
     reviews: dict[uuid.UUID, list] = defaultdict(list)
@@ -114,21 +116,26 @@ def orders(
 ) -> list[tuple[uuid.UUID, OrderFacts]]:
     if not ids:
         return []
+    p = PurchaseOrder
     pos = list(
-        session.scalars(
-            sa.select(PurchaseOrder).where(
-                PurchaseOrder.tenant_id == tenant_id, among(session, PurchaseOrder.id, ids)
+        session.execute(
+            sa.select(p.id, p.engagement_id, p.number, p.supplier_id, p.buyer_id).where(
+                p.tenant_id == tenant_id, among(session, p.id, ids)
             )
         )
     )
     ids = {p.id for p in pos}
     history = histories(session, tenant_id, "purchase_order", ids)
-    lines: dict[uuid.UUID, list[POLine]] = defaultdict(list)
-    for line in session.scalars(
-        sa.select(POLine)
-        .where(POLine.tenant_id == tenant_id, among(session, POLine.po_id, ids))
-        .order_by(POLine.line_no)
-    ):
+    lines: dict[uuid.UUID, list] = defaultdict(list)
+    ln = POLine
+    for line in session.execute(
+        sa.select(
+            ln.id, ln.po_id, ln.line_no, ln.quantity, ln.promised_date, ln.schedule,
+            ln.requirement_id, ln.requirement_line_id,
+        )
+        .where(ln.tenant_id == tenant_id, among(session, ln.po_id, ids))
+        .order_by(ln.line_no)
+    ):  # fmt: skip
         lines[line.po_id].append(line)
     need_by = dict(
         session.execute(
@@ -193,7 +200,7 @@ def orders(
     return found
 
 
-def _last_scheduled(line: POLine):
+def _last_scheduled(line):
     from datetime import date
 
     dates = [s.get("date") for s in line.schedule or [] if s.get("date")]
