@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 PYTEST_WORKERS ?= 2
 export FLASK_APP := baton.platform.app
 
-.PHONY: run test install lint format system-packages worker relay clean
+.PHONY: run test install lint format system-packages front-end-packages worker relay clean
 
 $(BIN)/python:
 	@$(PY) -m venv --help >/dev/null 2>&1 || { echo "Installing python3-venv"; apt-get update -qq && apt-get install -y -qq python3-venv; }
@@ -27,7 +27,7 @@ $(TEST_STAMP): $(STAMP)
 install: $(STAMP)
 
 ## make run: the embedded demo (SQLite, in-process jobs, local documents, mail as .eml files).
-run: $(STAMP)
+run: $(STAMP) front-end-packages
 	@# Quiet set-up: the migration and seeding steps log only warnings, so the
 	@# demo logins are not buried under JSON lines.
 	BATON_LOG_LEVEL=WARNING $(BIN)/flask db-upgrade
@@ -45,6 +45,10 @@ test: $(TEST_STAMP) system-packages
 # TEST_DATABASE_URL / TEST_REDIS_URL point at running servers.
 system-packages:
 	@bash infra/scripts/ensure-system-packages.sh
+
+# Chart.js for the SLA charts, from Debian's libjs-chart.js (never a CDN, never in the repository).
+front-end-packages:
+	@bash infra/scripts/ensure-front-end-packages.sh
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -16,11 +16,13 @@ AREA = Area(
         "baton.client_portal.orders.shipment_views:bp",
         "baton.client_portal.orders.issue_views:bp",
         "baton.client_portal.orders.change_views:bp",
+        "baton.client_portal.sla.views:bp",
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",
         "baton.client_portal.documents.api:blp",
         "baton.client_portal.requirements.api:blp",
+        "baton.client_portal.sla.api:blp",
     ),
     nav=(
         NavEntry("client", "Home", "client.home", 10),
@@ -30,7 +32,10 @@ AREA = Area(
         NavEntry("client", "Orders", "client_orders.index", 50),
         NavEntry("client", "Approvals", "client_orders.inbox", 60),
         NavEntry("client", "Issues", "client_issues.index", 65),
+        NavEntry("client", "SLA", "client_sla.index", 70),
     ),
+    # After the procurement story: its SLA figures, so the dashboard has something to show.
+    demo="baton.procurement.demo.sla:roll_up",
     entity_links=(
         EntityLink("client", "supplier", "client_suppliers.detail", "supplier_id"),
         EntityLink("client", "document", "client_documents.detail", "document_id"),

@@ -19,8 +19,12 @@ AREA = Area(
         "baton.procurement.orders.chasers",
         "baton.procurement.orders.spec_changes",
         "baton.procurement.sla.jobs",
+        "baton.procurement.sla.report_mail",
     ),
-    schedules=("baton.procurement.schedules:SCHEDULES",),
+    schedules=(
+        "baton.procurement.schedules:SCHEDULES",
+        "baton.procurement.sla.report_mail:SCHEDULES",
+    ),
     notifications=(
         "baton.procurement.orders.notifications",
         "baton.procurement.orders.shipment_notifications",

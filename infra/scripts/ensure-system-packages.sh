@@ -8,6 +8,8 @@ if [ -z "${TEST_REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; th
 if ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
 # Purchase-order PDFs print Latin Extended names (Łódź, Děčín) only with DejaVu.
 if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then need+=(fonts-dejavu-core); fi
+# The SLA dashboard's charts (Chart.js, served by the app itself; see ensure-front-end-packages.sh).
+if [ ! -f /usr/share/javascript/chart.js/chart.min.js ]; then need+=(libjs-chart.js); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != "0" ]; then
   echo "Missing system packages: ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2
