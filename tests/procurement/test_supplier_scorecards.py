@@ -303,3 +303,57 @@ def test_the_scorecard_page_reads_in_constant_statements(pg_app, pg_world):
     _receive(app, world, more, _monday(1) + timedelta(days=9), "250", rejected="5")
     _roll(app, world)
     assert [statements(url) for url in urls] == before
+
+
+@pytest.fixture
+def demo_app(tmp_path):
+    """A seeded demo instance of its own (the demo's organisation names are fixed)."""
+    from baton.platform.app import create_app
+    from baton.platform.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'baton.sqlite3'}"
+    upgrade(url)
+    app = create_app(
+        {
+            "instance_path": tmp_path / "instance",
+            "database_url": url,
+            "service_database_url": url,
+            "migration_database_url": url,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        db.dispose()
+
+
+def test_the_demo_has_sla_history_with_breaches_of_each_party(demo_app):
+    from baton.procurement.sla.models import SlaMeasure, SlaMonthly
+    from baton.sourcing.suppliers.models import Supplier
+
+    with h.service_session(demo_app) as session:
+        parties = set(
+            session.scalars(
+                sa.select(SlaMeasure.breach_party).where(SlaMeasure.breach_party.is_not(None))
+            )
+        )
+        months = set(
+            session.scalars(sa.select(SlaMonthly.period).where(SlaMonthly.period < _month(0)))
+        )
+        suppliers = {s.code: s.id for s in session.scalars(sa.select(Supplier))}
+    assert parties == {"provider", "client", "supplier"}
+    assert {_month(n) for n in range(1, 5)} <= months
+
+    web = demo_app.test_client()
+    login(web, "admin@acme.example", "baton-demo-2026")
+    listed = web.get("/client/suppliers/").text
+
+    def row(code: str) -> str:
+        return listed[listed.index(code) :].split("</tr>")[0]
+
+    assert "otif-flag" in row("BLM-2040") and "otif-flag" not in row("KES-1001")
+    card = web.get(f"/client/suppliers/{suppliers['BLM-2040']}/scorecard")
+    assert card.status_code == 200 and 'data-testid="otif-flag"' in card.text
