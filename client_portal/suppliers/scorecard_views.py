@@ -39,10 +39,11 @@ def scorecard(supplier_id: uuid.UUID):
 @bp.get("/<uuid:supplier_id>/scorecard/behind")
 @require(kind="client")
 def behind(supplier_id: uuid.UUID):
-    """The rows behind one figure: ``figure`` and ``month`` (YYYY-MM) or ``window`` (3, 12)."""
+    """The rows behind one figure (``figure``, OTIF unless given) in a ``month``
+    (YYYY-MM) or the last ``window`` months (3, the default, or 12)."""
     org = _org()
     supplier = services.get_supplier(dbs(), org.id, supplier_id)
-    figure = request.args.get("figure", "")
+    figure = request.args.get("figure") or "otif"
     try:
         span = scorecard_drill.span_of(
             org.timezone, request.args.get("month"), request.args.get("window")

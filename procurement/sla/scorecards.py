@@ -2,8 +2,7 @@
 
 Read for the client, across all its engagements (a supplier is the client's,
 whoever ordered from it), from the rollup's measures (``SlaMeasure``) and the
-order rows; nothing here writes. Definitions (docs/sla.md, "Supplier
-scorecards"):
+order rows; nothing here writes. Definitions (docs/supplier_scorecards.md):
 
 * OTIF: delivery measures on time in full / delivery measures judged, in
   the month of the promised date.
