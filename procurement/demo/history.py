@@ -211,7 +211,6 @@ class HistoryStory:
 
     def _order(self, plan: Plan, rid: uuid.UUID, at: datetime) -> tuple[uuid.UUID, datetime]:
         from baton.procurement.orders import approvals, release
-
         from baton.procurement.orders.models import PurchaseOrder
 
         with self._at(at):
@@ -278,9 +277,12 @@ class HistoryStory:
             )
 
     def _supplier_change(self, po_id, at: datetime, need_by: date, quantity: str) -> None:
-        from baton.procurement.orders import change_approvals, change_orders, change_release
-
-        from baton.procurement.orders import release
+        from baton.procurement.orders import (
+            change_approvals,
+            change_orders,
+            change_release,
+            release,
+        )
         from baton.procurement.orders.queries import get_for_provider
 
         with self._at(at), self.acting(BUYER) as (provider_id, user_id):
