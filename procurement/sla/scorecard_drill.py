@@ -96,6 +96,11 @@ def _days(value: Decimal) -> str:
     return f"{abs(n)} day{'s' if abs(n) != 1 else ''} {'late' if n > 0 else 'early'}"
 
 
+def _day(row: SlaMeasure, zone: str) -> date | None:
+    """The day a line was completed: its measure ends just before that day's midnight."""
+    return row.ended_at.astimezone(ZoneInfo(zone)).date() if row.ended_at else None
+
+
 def _otif(row: SlaMeasure) -> str:
     if row.within:
         return "on time in full"
@@ -114,13 +119,13 @@ def behind(
         found = _measures(
             session, tenant_id, supplier_id, span, m.metric == "delivery", m.within.is_not(None)
         )
-        return [Row(r.po_id, r.subject_label, _otif(r), not r.within, r.ended_at) for r in found]
+        return [Row(r.po_id, r.subject_label, _otif(r), not r.within, _day(r, zone)) for r in found]
     if figure == "lead_time":
         found = _measures(
             session, tenant_id, supplier_id, span, m.metric == "delivery", m.value.is_not(None)
         )
         return [
-            Row(r.po_id, r.subject_label, _days(r.value), r.value > 0, r.ended_at) for r in found
+            Row(r.po_id, r.subject_label, _days(r.value), r.value > 0, _day(r, zone)) for r in found
         ]
     if figure == "acknowledgement":
         found = _measures(session, tenant_id, supplier_id, span, m.metric == "acknowledgement")
