@@ -5,21 +5,25 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 PERCENT = {"as_string": True, "allow_none": True}
+# Decimals travel as strings ("66.7"), so no precision is lost on the way.
+DECIMAL = {"type": "string", "format": "decimal"}
 
 
 class FiguresSchema(Schema):
     otif_percent = fields.Decimal(
-        **PERCENT, metadata={"description": "lines on time in full / lines judged, in %"}
+        **PERCENT, metadata=DECIMAL | {"description": "lines on time in full / lines judged, in %"}
     )
     deliveries_judged = fields.Integer(
         metadata={"description": "lines whose promised date passed or that were completed"}
     )
     deliveries_within = fields.Integer(metadata={"description": "of those, on time in full"})
     ack_median_hours = fields.Decimal(
-        **PERCENT, metadata={"description": "median business hours from release to acknowledgement"}
+        **PERCENT,
+        metadata=DECIMAL | {"description": "median business hours from release to acknowledgement"},
     )
     ack_rate_percent = fields.Decimal(
-        **PERCENT, metadata={"description": "orders acknowledged / acknowledgements due, in %"}
+        **PERCENT,
+        metadata=DECIMAL | {"description": "orders acknowledged / acknowledgements due, in %"},
     )
     acks_judged = fields.Integer(
         metadata={"description": "orders whose acknowledgement was due or came"}
@@ -27,18 +31,24 @@ class FiguresSchema(Schema):
     acknowledged = fields.Integer(metadata={"description": "of those, acknowledged"})
     lead_time_mean_days = fields.Decimal(
         **PERCENT,
-        metadata={"description": "mean days completed after the promised date (late positive)"},
+        metadata=DECIMAL
+        | {"description": "mean days completed after the promised date (late positive)"},
     )
     lead_time_stddev_days = fields.Decimal(
-        **PERCENT, metadata={"description": "sample standard deviation of those days"}
+        **PERCENT, metadata=DECIMAL | {"description": "sample standard deviation of those days"}
     )
     lines_completed = fields.Integer(metadata={"description": "lines completed (received in full)"})
     rejection_percent = fields.Decimal(
         **PERCENT,
-        metadata={"description": "quantity rejected / quantity received at goods-in, in %"},
+        metadata=DECIMAL
+        | {"description": "quantity rejected / quantity received at goods-in, in %"},
     )
-    quantity_received = fields.Decimal(as_string=True)
-    quantity_rejected = fields.Decimal(as_string=True)
+    quantity_received = fields.Decimal(
+        as_string=True, metadata=DECIMAL | {"description": "quantity received at goods-in"}
+    )
+    quantity_rejected = fields.Decimal(
+        as_string=True, metadata=DECIMAL | {"description": "of which rejected"}
+    )
     changed_acknowledgements = fields.Integer(
         metadata={"description": "acknowledgements that changed a line's quantity, price or date"}
     )
@@ -56,7 +66,8 @@ class ScorecardSchema(Schema):
     supplier_id = fields.UUID()
     current_month = fields.String(metadata={"description": "YYYY-MM: the newest month counted"})
     otif_threshold_percent = fields.Decimal(
-        as_string=True, metadata={"description": "the client's threshold (its approval policy)"}
+        as_string=True,
+        metadata=DECIMAL | {"description": "the client's threshold (its approval policy)"},
     )
     flagged = fields.Boolean(
         metadata={"description": "OTIF over the last 3 months is under the threshold"}
