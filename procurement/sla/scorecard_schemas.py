@@ -9,7 +9,7 @@ PERCENT = {"as_string": True, "allow_none": True}
 DECIMAL = {"type": "string", "format": "decimal"}
 
 
-class FiguresSchema(Schema):
+class ScorecardFiguresSchema(Schema):
     otif_percent = fields.Decimal(
         **PERCENT, metadata=DECIMAL | {"description": "lines on time in full / lines judged, in %"}
     )
@@ -58,7 +58,7 @@ class FiguresSchema(Schema):
     change_requests = fields.Integer(metadata={"description": "the two together"})
 
 
-class MonthSchema(FiguresSchema):
+class ScorecardMonthSchema(ScorecardFiguresSchema):
     month = fields.String(metadata={"description": "YYYY-MM, in the client's time zone"})
 
 
@@ -72,10 +72,10 @@ class ScorecardSchema(Schema):
     flagged = fields.Boolean(
         metadata={"description": "OTIF over the last 3 months is under the threshold"}
     )
-    last_3_months = fields.Nested(FiguresSchema)
-    last_12_months = fields.Nested(FiguresSchema)
+    last_3_months = fields.Nested(ScorecardFiguresSchema)
+    last_12_months = fields.Nested(ScorecardFiguresSchema)
     months = fields.List(
-        fields.Nested(MonthSchema), metadata={"description": "newest first, 12 months"}
+        fields.Nested(ScorecardMonthSchema), metadata={"description": "newest first, 12 months"}
     )
 
 
@@ -83,7 +83,7 @@ def dump_shape(card) -> dict:
     """The scorecard as the schema's field names expect it."""
 
     def figures(f) -> dict:
-        data = {name: getattr(f, name) for name in FiguresSchema._declared_fields}
+        data = {name: getattr(f, name) for name in ScorecardFiguresSchema._declared_fields}
         return data
 
     return {
