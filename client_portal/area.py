@@ -8,6 +8,7 @@ AREA = Area(
     blueprints=(
         "baton.client_portal.views:bp",
         "baton.client_portal.suppliers.views:bp",
+        "baton.client_portal.suppliers.scorecard_views:bp",
         "baton.client_portal.documents.views:bp",
         "baton.client_portal.requirements.views:bp",
         "baton.client_portal.requirements.import_views:bp",
@@ -20,6 +21,7 @@ AREA = Area(
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",
+        "baton.client_portal.suppliers.scorecard_api:blp",
         "baton.client_portal.documents.api:blp",
         "baton.client_portal.requirements.api:blp",
         "baton.client_portal.sla.api:blp",

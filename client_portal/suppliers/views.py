@@ -17,6 +17,7 @@ from baton.platform.errors import ValidationFailed
 from baton.platform.file_import import ImportRejected
 from baton.platform.inputs import page_from
 from baton.platform.web import dbs
+from baton.procurement.sla import scorecards
 from baton.sourcing.suppliers import services
 from baton.sourcing.suppliers.csv_import import template_csv
 from baton.sourcing.suppliers.models import QUALIFICATION_STATUSES, Supplier
@@ -69,9 +70,12 @@ def index():
     page = services.list_suppliers(
         dbs(), _tenant_id(), filters, page=page_from(request.args.get("page"))
     )
+    org = identity().organisation
     return render_template(
         "client/suppliers/list.html",
         page=page,
+        otif_flags=scorecards.otif_flags(dbs(), org.id, [s.id for s in page.items], org.timezone),
+        otif_threshold=scorecards.threshold(dbs(), org.id),
         filters=filters,
         statuses=services.STATUS_LABELS,
         categories=services.categories_in_use(dbs(), _tenant_id()),
@@ -118,9 +122,11 @@ def export():
 @require(kind="client")
 def detail(supplier_id: uuid.UUID):
     supplier = services.get_supplier(dbs(), _tenant_id(), supplier_id)
+    org = identity().organisation
     return render_template(
         "client/suppliers/detail.html",
         supplier=supplier,
+        card=scorecards.scorecard(dbs(), org.id, supplier_id, org.timezone),
         events=services.history(dbs(), _tenant_id(), supplier_id),
         statuses=services.STATUS_LABELS,
         can_write=identity().can("supplier.write"),

@@ -29,6 +29,7 @@ from baton.platform.tenancy import SERVICE_CONTEXT
 from baton.procurement.demo.changes import ChangesStory
 from baton.procurement.demo.clients import ClientsStory
 from baton.procurement.demo.follow_up import FollowUpStory
+from baton.procurement.demo.history import HistoryStory
 from baton.procurement.demo.issues import IssuesStory
 from baton.procurement.demo.orders import OrdersStory
 from baton.procurement.demo.people import ACME, DUE_SOON, GLOBEX, NORTHWIND, OVERDUE_BY
@@ -79,7 +80,15 @@ def _has_handoff_data(session: Session, tenant_ids: list[uuid.UUID]) -> bool:
     )
 
 
-class _Story(SlaTargetsStory, ClientsStory, OrdersStory, FollowUpStory, IssuesStory, ChangesStory):
+class _Story(
+    SlaTargetsStory,
+    ClientsStory,
+    OrdersStory,
+    FollowUpStory,
+    IssuesStory,
+    ChangesStory,
+    HistoryStory,
+):
     """The provider's half, after the clients': reviews, a return answered, acceptances."""
 
     def tell(self) -> None:
@@ -97,6 +106,8 @@ class _Story(SlaTargetsStory, ClientsStory, OrdersStory, FollowUpStory, IssuesSt
         self.northwind_orders()
         self.northwind_issues()
         self.northwind_changes()
+        # Months of past work for the SLA figures; procurement/demo/sla.py rolls it up.
+        self.sla_history()
 
     def northwind_reviews(self) -> None:
         from baton.sourcing.suppliers.models import Supplier

@@ -229,6 +229,11 @@ class ApprovalPolicy(IdMixin, TenantOwned, Base):
     change_tolerance_percent: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), default=Decimal(0))
     # How far a receipt may exceed the ordered quantity.
     receipt_tolerance_percent: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), default=Decimal(0))
+    # A supplier whose on-time-in-full rate over the last 3 months falls under this
+    # is flagged on the client's supplier list (procurement/sla/scorecards.py).
+    otif_threshold_percent: Mapped[Decimal] = mapped_column(
+        sa.Numeric(5, 1), default=Decimal(90), server_default="90"
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("tenant_id", name="uq_approval_policies_tenant"),)
