@@ -47,7 +47,7 @@ class BreachCountSchema(Schema):
     supplier = fields.Integer()
 
 
-class CreditSchema(Schema):
+class ProviderCreditSchema(Schema):
     amount = fields.Decimal(as_string=True, metadata=DECIMAL)
     currency = fields.String(allow_none=True)
     credit_percent = fields.Decimal(as_string=True, metadata=DECIMAL)
@@ -62,7 +62,7 @@ class ClientStandingSchema(Schema):
     breaches = fields.Nested(
         BreachCountSchema, metadata={"description": "This month's breaches by whose time"}
     )
-    credit = fields.Nested(CreditSchema, allow_none=True)
+    credit = fields.Nested(ProviderCreditSchema, allow_none=True)
 
 
 class RiskItemSchema(Schema):
