@@ -8,7 +8,7 @@ from baton.platform.db import utcnow
 from baton.platform.errors import NotFound
 from baton.platform.schedules import zone
 from baton.platform.web import dbs
-from baton.procurement.sla import dashboard
+from baton.procurement.sla import dashboard_api, dashboard_terms, drilldown
 from baton.procurement.sla.schemas import (
     MeasurePageSchema,
     MeasuresQuerySchema,
@@ -25,7 +25,9 @@ def _today():
 
 def _engagement(engagement_id):
     org = identity().organisation
-    engagement = dashboard.choose(dashboard.client_engagements(dbs(), org.id), engagement_id)
+    engagement = dashboard_terms.choose(
+        dashboard_terms.client_engagements(dbs(), org.id), engagement_id
+    )
     if engagement is None:
         raise NotFound("No engagement with a provider yet.")
     return engagement
@@ -39,10 +41,14 @@ def list_months(args):
     """One engagement's months, newest first: figures, target standing, credit."""
     engagement = _engagement(args.get("engagement_id"))
     today = _today()
-    start = dashboard.parse_period(args.get("from_"), today, "from") if args.get("from_") else None
-    end = dashboard.parse_period(args.get("to"), today, "to") if args.get("to") else None
-    start, end = dashboard.month_range(start, end, today)
-    return page_of(dashboard.months(dbs(), engagement, start, end), args["page"])
+    start = (
+        dashboard_terms.parse_period(args.get("from_"), today, "from")
+        if args.get("from_")
+        else None
+    )
+    end = dashboard_terms.parse_period(args.get("to"), today, "to") if args.get("to") else None
+    start, end = dashboard_api.month_range(start, end, today)
+    return page_of(dashboard_api.months(dbs(), engagement, start, end), args["page"])
 
 
 @blp.get("/sla/measures")
@@ -52,8 +58,8 @@ def list_months(args):
 def list_measures(args):
     """The measures behind a figure (the dashboard's drill-down), 50 a page."""
     engagement = _engagement(args.get("engagement_id"))
-    query = dashboard.parse_measure_query(args, engagement.id, _today())
-    rows, has_next = dashboard.measures(
+    query = drilldown.parse_measure_query(args, engagement.id, _today())
+    rows, has_next = drilldown.measures(
         dbs(), identity().organisation.id, query, page=args["page"], per_page=PAGE_SIZE
     )
     return {"page": args["page"], "has_next": has_next, "items": rows}

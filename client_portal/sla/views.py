@@ -14,7 +14,7 @@ from baton.platform import exports
 from baton.platform.auth import identity, require
 from baton.platform.inputs import page_from
 from baton.platform.web import dbs
-from baton.procurement.sla import dashboard, report
+from baton.procurement.sla import dashboard, dashboard_terms, drilldown, report
 from baton.tenants.engagement_settings import calendar_of
 
 bp = Blueprint("client_sla", __name__, url_prefix="/client/sla")
@@ -38,20 +38,22 @@ def _today():
 
 def _engagement(engagements=None):
     engagements = (
-        engagements if engagements is not None else dashboard.client_engagements(dbs(), _org().id)
+        engagements
+        if engagements is not None
+        else dashboard_terms.client_engagements(dbs(), _org().id)
     )
     # ``engagement_id`` too, as the API and other pages name it.
-    wanted = dashboard.parse_engagement_id(
+    wanted = dashboard_terms.parse_engagement_id(
         request.args.get("engagement") or request.args.get("engagement_id")
     )
-    return engagements, dashboard.choose(engagements, wanted)
+    return engagements, dashboard_terms.choose(engagements, wanted)
 
 
 @bp.get("")
 @require(kind="client")
 def index():
     engagements, engagement = _engagement()
-    period = dashboard.parse_period(request.args.get("period"), _today())
+    period = dashboard_terms.parse_period(request.args.get("period"), _today())
     view = dashboard.month_view(dbs(), engagement, period) if engagement else None
     return render_template(
         "client/sla/index.html",
@@ -59,15 +61,15 @@ def index():
         engagement=engagement,
         period=period,
         view=view,
-        previous=dashboard.shift(period, -1),
-        following=dashboard.shift(period, 1),
+        previous=dashboard_terms.shift(period, -1),
+        following=dashboard_terms.shift(period, 1),
         chart_available=CHART_JS.is_file(),
-        party_labels=dashboard.PARTY_LABELS,
-        owner_labels=dashboard.OWNER_LABELS,
-        metric_labels=dashboard.METRIC_LABELS,
-        subject_link=dashboard.subject_link,
-        elapsed_text=dashboard.elapsed_text,
-        cause_label=dashboard.cause_label,
+        party_labels=dashboard_terms.PARTY_LABELS,
+        owner_labels=dashboard_terms.OWNER_LABELS,
+        metric_labels=dashboard_terms.METRIC_LABELS,
+        subject_link=drilldown.subject_link,
+        elapsed_text=drilldown.elapsed_text,
+        cause_label=dashboard_terms.cause_label,
         describe_target=dashboard.describe_target,
         chart=dashboard.chart_data(view) if view else None,
     )
@@ -77,7 +79,7 @@ def _query():
     _engagements, engagement = _engagement()
     if engagement is None:
         abort(404)
-    return engagement, dashboard.parse_measure_query(request.args, engagement.id, _today())
+    return engagement, drilldown.parse_measure_query(request.args, engagement.id, _today())
 
 
 @bp.get("/measures")
@@ -85,7 +87,7 @@ def _query():
 def measures():
     engagement, query = _query()
     page = page_from(request.args.get("page"))
-    rows, has_next = dashboard.measures(dbs(), _org().id, query, page=page)
+    rows, has_next = drilldown.measures(dbs(), _org().id, query, page=page)
     return render_template(
         "client/sla/measures.html",
         engagement=engagement,
@@ -94,11 +96,11 @@ def measures():
         rows=rows,
         page=page,
         has_next=has_next,
-        party_labels=dashboard.PARTY_LABELS,
-        metric_labels=dashboard.METRIC_LABELS,
-        subject_link=dashboard.subject_link,
-        elapsed_text=dashboard.elapsed_text,
-        cause_label=dashboard.cause_label,
+        party_labels=dashboard_terms.PARTY_LABELS,
+        metric_labels=dashboard_terms.METRIC_LABELS,
+        subject_link=drilldown.subject_link,
+        elapsed_text=drilldown.elapsed_text,
+        cause_label=dashboard_terms.cause_label,
     )
 
 
@@ -108,13 +110,13 @@ def export_measures():
     """The drill-down as filtered, every page of it, as CSV or XLSX."""
     fmt = exports.format_from(request.args)
     _engagement_row, query = _query()
-    rows, _more = dashboard.measures(dbs(), _org().id, query, per_page=exports.MAX_ROWS)
+    rows, _more = drilldown.measures(dbs(), _org().id, query, per_page=exports.MAX_ROWS)
     name = "sla-measures" + (f"-{query.period:%Y-%m}" if query.period else "")
     return exports.export_response(
         fmt,
         name,
-        dashboard.MEASURE_HEADER,
-        dashboard.measure_rows(rows),
+        drilldown.MEASURE_HEADER,
+        drilldown.measure_rows(rows),
         tz_name=_org().timezone,
     )
 
@@ -127,13 +129,13 @@ def export_month():
     _engagements, engagement = _engagement()
     if engagement is None:
         abort(404)
-    period = dashboard.parse_period(request.args.get("period"), _today())
+    period = dashboard_terms.parse_period(request.args.get("period"), _today())
     view = dashboard.month_view(dbs(), engagement, period)
     return exports.export_response(
         fmt,
         f"sla-{period:%Y-%m}",
-        dashboard.FIGURE_HEADER,
-        dashboard.figure_rows(view),
+        drilldown.FIGURE_HEADER,
+        drilldown.figure_rows(view),
         tz_name=_org().timezone,
     )
 
@@ -148,9 +150,9 @@ def report_pdf():
     today = _today()
     raw = request.args.get("period")
     period = (
-        dashboard.parse_period(raw, today)
+        dashboard_terms.parse_period(raw, today)
         if raw
-        else dashboard.shift(dashboard.month_start(today), -1)
+        else dashboard_terms.shift(dashboard_terms.month_start(today), -1)
     )
     org = _org()
     body = report.render(

@@ -24,14 +24,9 @@ from baton.procurement.orders.pdf_layout import (
     para,
     register_fonts,
 )
-from baton.procurement.sla.dashboard import (
-    METRIC_LABELS,
-    PARTY_LABELS,
-    MonthView,
-    cause_label,
-    describe_target,
-    elapsed_text,
-)
+from baton.procurement.sla.dashboard import MonthView, describe_target
+from baton.procurement.sla.dashboard_terms import METRIC_LABELS, PARTY_LABELS, cause_label
+from baton.procurement.sla.drilldown import elapsed_text
 
 BREACHES_LISTED = 40
 

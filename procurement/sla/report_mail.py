@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from baton.platform.jobs import job
 from baton.platform.schedules import Schedule
-from baton.procurement.sla import dashboard, report
+from baton.procurement.sla import dashboard, dashboard_terms, report
 from baton.tenants.calendars import Calendar, is_working_day
 from baton.tenants.engagement_settings import calendar_of
 
@@ -37,7 +37,7 @@ SCHEDULES = (
 
 
 def first_working_day(calendar: Calendar, month: date) -> date | None:
-    day = dashboard.month_start(month)
+    day = dashboard_terms.month_start(month)
     while day.month == month.month:
         if is_working_day(calendar, day):
             return day
@@ -48,7 +48,7 @@ def first_working_day(calendar: Calendar, month: date) -> date | None:
 def report_due(session: Session, client_id: uuid.UUID, today: date) -> list:
     """The client's engagements whose report is due ``today`` (the first working day
     of the month on the calendar of its main engagement, the first listed)."""
-    engagements = dashboard.client_engagements(session, client_id)
+    engagements = dashboard_terms.client_engagements(session, client_id)
     if not engagements:
         return []
     if first_working_day(calendar_of(engagements[0]), today) != today:
@@ -79,7 +79,7 @@ def sla_monthly_report(session: Session, payload: dict) -> None:
     admins = sorted(set(directory().admin_emails(session, client_id)))
     if not admins:
         return
-    period = dashboard.shift(dashboard.month_start(today), -1)
+    period = dashboard_terms.shift(dashboard_terms.month_start(today), -1)
     body = report_pdf(session, client, engagements, period)
     name = f"sla-report-{period:%Y-%m}.pdf"
     for address in admins:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from baton.platform.api import PageQuerySchema, page_schema
-from baton.procurement.sla.dashboard import METRICS, ONLY
+from baton.procurement.sla.dashboard_terms import METRICS, ONLY
 
 
 def decimal(description: str = "", *, nullable: bool = True) -> fields.Decimal:
