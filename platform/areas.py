@@ -68,6 +68,8 @@ class Area:
     schedules: tuple[str, ...] = ()
     # Modules holding ``NOTIFICATIONS``: what each of the area's events sends.
     notifications: tuple[str, ...] = ()
+    # ``"module:NAME"`` of a list of ``platform.metering.Meter``: the billable acts.
+    meters: tuple[str, ...] = ()
     nav: tuple[NavEntry, ...] = ()
     # Modules saying how the area's things read in an audit log (``platform.audit_text``).
     audit_words: tuple[str, ...] = ()

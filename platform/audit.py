@@ -21,6 +21,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from baton.platform.db import AuditScoped, Base, utcnow
+from baton.platform.metering import on_audit
 from baton.platform.request_context import actor_var, request_id_var
 
 GENESIS = "0" * 64
@@ -187,6 +188,8 @@ def record(
         .values(seq=event.seq, hash=event.hash)
     )
     session.info.setdefault(_HEADS, {})[tenant_id] = (event.seq, event.hash)
+    # A billable act is metered in its own transaction (platform.metering).
+    on_audit(session, event)
     return event
 
 

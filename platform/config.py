@@ -95,6 +95,15 @@ class Settings:
             # How long a supplier's order link works after release (a change order
             # or the buyer's revocation ends it sooner).
             "BATON_SUPPLIER_LINK_DAYS": float(os.environ.get("BATON_SUPPLIER_LINK_DAYS") or 90),
+            # Stripe (docs/billing.md). No key: usage is metered, nothing is pushed.
+            "BATON_STRIPE_API_KEY": os.environ.get("BATON_STRIPE_API_KEY", "").strip() or None,
+            # Another address for api.stripe.com (the test suite's stand-in).
+            "BATON_STRIPE_API_BASE": os.environ.get("BATON_STRIPE_API_BASE", "").strip() or None,
+            "BATON_STRIPE_WEBHOOK_SECRET": os.environ.get("BATON_STRIPE_WEBHOOK_SECRET", "").strip()
+            or None,
+            # Days an unpaid invoice may stay unpaid before the provider's console
+            # turns read-only (suppliers' links and clients' portals keep working).
+            "BATON_BILLING_GRACE_DAYS": float(os.environ.get("BATON_BILLING_GRACE_DAYS") or 14),
             **self.extra,
         }
 

@@ -142,6 +142,15 @@ class AuditScoped(DistributedByTenant):
     provider_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
 
 
+class BillingScoped(DistributedByTenant):
+    """Usage a provider's work caused in a client's tenant: the provider sees all
+    of its own (whatever became of the engagement, its bill still counts them),
+    the client sees its share with every provider, nobody else anything."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, sort_order=-1)
+    provider_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+
+
 def among(session: Session, column, ids) -> sa.ColumnElement[bool]:
     """``column IN ids`` as one array parameter on PostgreSQL (``= ANY(:ids)``), so
     a provider's 200 client ids are not 200 bind parameters; a plain IN elsewhere."""
@@ -238,6 +247,11 @@ def _scope_queries(state):
     state.statement = state.statement.options(
         with_loader_criteria(TenantOwned, tenant_criteria, include_aliases=True),
         with_loader_criteria(AuditScoped, audit_criteria, include_aliases=True),
+        with_loader_criteria(
+            BillingScoped,
+            lambda cls: sa.or_(cls.tenant_id == org_id, cls.provider_id == org_id),
+            include_aliases=True,
+        ),
     )
     if provider_view and writing:
         # A provider changes only its own rows, never the client's shared ones.
@@ -280,6 +294,8 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
             allowed = obj.tenant_id == ctx.org_id or (
                 obj.provider_id == ctx.org_id and obj.tenant_id in ctx.tenant_ids
             )
+        elif isinstance(obj, BillingScoped):
+            allowed = ctx.org_id is not None and ctx.org_id in (obj.tenant_id, obj.provider_id)
         elif isinstance(obj, TenantOwned):
             allowed = ctx.can_write(obj.tenant_id, getattr(obj, "provider_id", None))
         else:

@@ -41,6 +41,11 @@ POLICIES = {
         "tenant_id = baton_org_id() OR (provider_id = baton_org_id() AND tenant_id = ANY(baton_tenant_ids()))",
         "tenant_id = baton_org_id() OR (provider_id = baton_org_id() AND tenant_id = ANY(baton_tenant_ids()))",
     ),
+    # Metered usage: the provider whose work it was, and the client it was for.
+    "billing": (
+        "provider_id = baton_org_id() OR tenant_id = baton_org_id()",
+        "provider_id = baton_org_id() OR tenant_id = baton_org_id()",
+    ),
     "chain_head": (
         "tenant_id = baton_org_id() OR tenant_id = ANY(baton_tenant_ids())",
         "tenant_id = baton_org_id() OR tenant_id = ANY(baton_tenant_ids())",

@@ -7,6 +7,7 @@ from baton.platform.areas import Area
 AREA = Area(
     name="procurement",
     requires=("sourcing",),
+    meters=("baton.procurement.meters:METERS",),
     models=(
         "baton.procurement.orders.models",
         "baton.procurement.orders.shipment_models",

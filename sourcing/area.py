@@ -6,6 +6,7 @@ from baton.platform.areas import Area
 AREA = Area(
     name="sourcing",
     requires=("tenants",),
+    meters=("baton.sourcing.meters:METERS",),
     models=(
         "baton.sourcing.suppliers.models",
         "baton.sourcing.documents.models",

@@ -19,7 +19,7 @@ AREA = Area(
         "baton.tenants.sla_target_views:bp",
     ),
     api_blueprints=("baton.tenants.api:blp", "baton.tenants.sla_targets_api:blp"),
-    models=("baton.tenants.models",),
+    models=("baton.tenants.models", "baton.tenants.billing.models"),
     jobs=("baton.tenants.jobs",),
     audit_words=("baton.tenants.audit_words",),
     nav=tuple(
