@@ -141,3 +141,28 @@ def pg_s3_app(pg_urls, s3_server, tmp_path_factory):
         s3_endpoint_url=s3_server.endpoint_url,
         s3_region="us-east-1",
     )
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    """The stand-in for the Stripe API, its own process (tests/support/stripe_standin)."""
+    from tests.support.stripe_standin import stripe_standin
+
+    with stripe_standin() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stripe_app(pg_urls, stripe_server, tmp_path_factory):
+    """PostgreSQL plus Stripe (the stand-in): metering pushed, webhooks signed."""
+    from tests.support.stripe_standin import API_KEY, WEBHOOK_SECRET
+
+    return _make_app(
+        tmp_path_factory,
+        database_url=pg_urls.app,
+        service_database_url=pg_urls.service,
+        migration_database_url=pg_urls.owner,
+        BATON_STRIPE_API_KEY=API_KEY,
+        BATON_STRIPE_API_BASE=stripe_server.url,
+        BATON_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )

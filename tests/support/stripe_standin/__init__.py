@@ -1,0 +1,63 @@
+"""A local HTTP server standing in for api.stripe.com (see server.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import requests as http
+
+from tests.support.services import free_port, wait_for_port
+
+API_KEY = "sk_test_baton_standin"
+WEBHOOK_SECRET = "whsec_baton_standin"
+
+
+@dataclass
+class StripeStandIn:
+    """The running stand-in and its control API, for tests."""
+
+    url: str
+
+    def state(self) -> dict:
+        return http.get(f"{self.url}/_standin/state", timeout=10).json()
+
+    def objects(self, kind: str) -> dict[str, dict]:
+        return self.state().get(kind, {})
+
+    def received(self, path_prefix: str = "") -> list[dict]:
+        seen = http.get(f"{self.url}/_standin/requests", timeout=10).json()
+        return [r for r in seen if r["path"].startswith(path_prefix)]
+
+    def fail(
+        self, path_prefix: str, status: int, count: int = 1, retry_after: int | None = None
+    ) -> None:
+        http.post(
+            f"{self.url}/_standin/faults",
+            json={
+                "path_prefix": path_prefix,
+                "status": status,
+                "count": count,
+                "retry_after": retry_after,
+            },
+            timeout=10,
+        ).raise_for_status()
+
+
+@contextmanager
+def stripe_standin() -> Iterator[StripeStandIn]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.stripe_standin.server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield StripeStandIn(f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
