@@ -60,6 +60,8 @@ DISTRIBUTED = frozenset(
         "sla_monthly",
         "sla_credits",
         "sla_rollup_marks",
+        "usage_events",
+        "billing_credit_grants",
     }
 )
 
@@ -74,6 +76,9 @@ REFERENCE = frozenset(
         "invitations",
         "api_tokens",
         "login_failures",
+        "billing_plans",
+        "billing_accounts",
+        "billing_plan_periods",
     }
 )
 
@@ -86,6 +91,8 @@ LOCAL = {
     "sent_mail": "tenant_id is nullable, like the outbox rows it records; the mail ledger is"
     " keyed by Message-ID, not by tenant",
     "alembic_version": "migration bookkeeping",
+    "stripe_events": "Stripe's events, keyed by Stripe's event id and stored before the"
+    " provider they concern is known; no tenant column to distribute by",
 }
 
 
