@@ -243,7 +243,10 @@ def main() -> None:
     args = parser.parse_args()
     from werkzeug.serving import make_server
 
-    make_server("127.0.0.1", args.port, create_app(), threaded=True).serve_forever()
+    # Run as ``-m``, this file is ``__main__``; the resource modules import it by
+    # name. Build the app from that one module so everything shares one STATE.
+    server = importlib.import_module("tests.support.stripe_standin.server")
+    make_server("127.0.0.1", args.port, server.create_app(), threaded=True).serve_forever()
 
 
 if __name__ == "__main__":
