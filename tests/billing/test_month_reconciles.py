@@ -21,15 +21,7 @@ from baton.procurement.orders import chasers
 from baton.tenants.billing import ledger, reconcile
 from baton.tenants.billing.push import PUSH_JOB
 from baton.tenants.billing.push_models import PushPause
-from tests.jobs.conftest import (  # noqa: F401 - fixtures
-    Processes,
-    jobs_template,
-    jobs_urls,
-    make_app,
-    processes,
-    wait_for,
-    worker_env,
-)
+from tests.jobs.conftest import make_app, wait_for, worker_env
 from tests.support import billing_push as bp
 from tests.support import changes as c
 from tests.support import orders as o
