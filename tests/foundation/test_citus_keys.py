@@ -86,6 +86,9 @@ LOCAL = {
     "sent_mail": "tenant_id is nullable, like the outbox rows it records; the mail ledger is"
     " keyed by Message-ID, not by tenant",
     "alembic_version": "migration bookkeeping",
+    "billing_push_pauses": "one row for the whole platform: the push's wait after Stripe's 429",
+    "billing_reconciliations": "the operators' daily comparison with Stripe, per provider; read"
+    " and written by the cross-tenant reconciliation job only",
 }
 
 
