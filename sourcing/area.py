@@ -12,7 +12,9 @@ AREA = Area(
         "baton.sourcing.documents.models",
         "baton.sourcing.requirements.models",
     ),
-    jobs=("baton.sourcing.requirements.jobs",),
+    jobs=("baton.sourcing.requirements.jobs", "baton.sourcing.documents.storage_meter"),
+    schedules=("baton.sourcing.documents.storage_meter:SCHEDULES",),
     notifications=("baton.sourcing.requirements.notifications",),
     audit_words=("baton.sourcing.audit_words",),
+    cli="baton.sourcing.documents.storage_meter:register_cli",
 )

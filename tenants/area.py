@@ -19,8 +19,13 @@ AREA = Area(
         "baton.tenants.sla_target_views:bp",
     ),
     api_blueprints=("baton.tenants.api:blp", "baton.tenants.sla_targets_api:blp"),
-    models=("baton.tenants.models", "baton.tenants.billing.models"),
-    jobs=("baton.tenants.jobs",),
+    models=(
+        "baton.tenants.models",
+        "baton.tenants.billing.models",
+        "baton.tenants.billing.push_models",
+    ),
+    jobs=("baton.tenants.jobs", "baton.tenants.billing.push", "baton.tenants.billing.reconcile"),
+    schedules=("baton.tenants.billing.schedules:SCHEDULES",),
     audit_words=("baton.tenants.audit_words",),
     nav=tuple(
         NavEntry(kind, label, endpoint, order, permission, menu="Organisation")

@@ -119,3 +119,7 @@ def register(app: Flask) -> None:
             outcome = seed()
         click.echo(OUTCOME_TEXT[outcome])
         print_logins()
+
+    from baton.tenants.billing.cli import register as register_billing
+
+    register_billing(app)

@@ -93,6 +93,9 @@ LOCAL = {
     "alembic_version": "migration bookkeeping",
     "stripe_events": "Stripe's events, keyed by Stripe's event id and stored before the"
     " provider they concern is known; no tenant column to distribute by",
+    "billing_push_pauses": "one row for the whole platform: the push's wait after Stripe's 429",
+    "billing_reconciliations": "the operators' daily comparison with Stripe, per provider; read"
+    " and written by the cross-tenant reconciliation job only",
 }
 
 

@@ -138,4 +138,9 @@ def test_only_the_declared_jobs_are_cross_tenant():
         "platform.verify_audit_chains",
         "procurement.find_due_chasers",
         "procurement.sla_rollup",
+        # Billing reads every provider's usage to push it and to check it against Stripe;
+        # the monthly storage meter sums every tenant's stored revisions.
+        "tenants.billing_push",
+        "tenants.billing_reconcile",
+        "sourcing.meter_storage",
     }

@@ -46,6 +46,20 @@ class StripeStandIn:
             timeout=10,
         ).raise_for_status()
 
+    def stall(self, path_prefix: str, after: int) -> None:
+        """Hold every request to ``path_prefix`` after the next ``after`` until ``release``."""
+        http.post(
+            f"{self.url}/_standin/stall",
+            json={"path_prefix": path_prefix, "after": after},
+            timeout=10,
+        ).raise_for_status()
+
+    def held(self) -> int:
+        return http.get(f"{self.url}/_standin/stall", timeout=10).json()["held"]
+
+    def release(self) -> None:
+        http.post(f"{self.url}/_standin/release", timeout=10).raise_for_status()
+
 
 @contextmanager
 def stripe_standin() -> Iterator[StripeStandIn]:

@@ -1,7 +1,9 @@
-"""Billing Meters: create, list, retrieve. (Meter events and their summaries
-are added beside these.)"""
+"""Billing Meters: create, list, retrieve; meter events (deduplicated by
+``identifier``) and their summaries."""
 
 from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, jsonify, request
 
@@ -50,3 +52,158 @@ def retrieve(meter_id: str):
     if meter is None:
         return stripe_error(404, f"No such billing meter: '{meter_id}'", param="id")
     return jsonify(meter)
+
+
+# Stripe accepts meter events up to 35 days old and 5 minutes ahead.
+_MAX_AGE = 35 * 86400
+_MAX_AHEAD = 5 * 60
+_WINDOWS = {"hour": 3600, "day": 86400}
+
+
+def _meter_named(event_name: str) -> dict | None:
+    return next((m for m in STATE.table("meters").values() if m["event_name"] == event_name), None)
+
+
+def _number(raw: str | None) -> Decimal | None:
+    try:
+        value = Decimal(str(raw))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return value if value.is_finite() and value >= 0 else None
+
+
+@bp.post("/v1/billing/meter_events")
+def create_event():
+    """A meter event, validated as Stripe does synchronously; an identifier seen
+    before is refused and never counted again (Stripe dedupes by identifier)."""
+    p = params()
+    event_name = p.get("event_name")
+    if not event_name:
+        return stripe_error(400, "Missing required param: event_name.", param="event_name")
+    meter = _meter_named(event_name)
+    if meter is None:
+        return stripe_error(
+            400, f"No active meter was found for event_name '{event_name}'.", param="event_name"
+        )
+    payload = p.get("payload") or {}
+    customer_key = meter["customer_mapping"]["event_payload_key"]
+    value_key = meter["value_settings"]["event_payload_key"]
+    customer = payload.get(customer_key)
+    if not customer or customer not in STATE.table("customers"):
+        return stripe_error(
+            400,
+            f"The payload's {customer_key} does not name a customer: {customer!r}.",
+            param=f"payload[{customer_key}]",
+        )
+    value = _number(payload.get(value_key))
+    if value is None:
+        return stripe_error(
+            400,
+            f"The payload's {value_key} must be a non-negative number.",
+            param=f"payload[{value_key}]",
+        )
+    timestamp = int(p.get("timestamp") or now())
+    if not (now() - _MAX_AGE <= timestamp <= now() + _MAX_AHEAD):
+        return stripe_error(
+            400,
+            "Timestamp must be within the past 35 calendar days or up to 5 minutes in the future.",
+            param="timestamp",
+        )
+    identifier = p.get("identifier") or STATE.new_id("evt_id")
+    with STATE.lock:
+        events = STATE.table("meter_events")
+        if identifier in events:
+            return stripe_error(
+                400,
+                f"An event with identifier '{identifier}' already exists; it is not counted again.",
+                code="duplicate_meter_event",
+                param="identifier",
+            )
+        event = {
+            "object": "billing.meter_event",
+            "created": now(),
+            "event_name": event_name,
+            "identifier": identifier,
+            "livemode": False,
+            "payload": payload,
+            "timestamp": timestamp,
+        }
+        events[identifier] = event
+    return jsonify(event)
+
+
+def _aligned(p: dict, name: str, step: int) -> int | None:
+    try:
+        value = int(p.get(name))
+    except (TypeError, ValueError):
+        return None
+    return value if value % step == 0 else None
+
+
+@bp.get("/v1/billing/meters/<meter_id>/event_summaries")
+def event_summaries(meter_id: str):
+    """Sums of the meter's events for one customer over [start_time, end_time),
+    one summary, or one per hour or UTC day."""
+    meter = STATE.table("meters").get(meter_id)
+    if meter is None:
+        return stripe_error(404, f"No such billing meter: '{meter_id}'", param="id")
+    p = params()
+    customer = p.get("customer")
+    if not customer:
+        return stripe_error(400, "Missing required param: customer.", param="customer")
+    window = p.get("value_grouping_window")
+    if window is not None and window not in _WINDOWS:
+        return stripe_error(
+            400, "value_grouping_window must be 'hour' or 'day'.", param="value_grouping_window"
+        )
+    step = _WINDOWS.get(window, 60)
+    bounds = {}
+    for name in ("start_time", "end_time"):
+        bounds[name] = _aligned(p, name, step)
+        if bounds[name] is None:
+            return stripe_error(
+                400,
+                f"{name} is required and must align with {window or 'minute'} boundaries.",
+                param=name,
+            )
+    start, end = bounds["start_time"], bounds["end_time"]
+    if end <= start:
+        return stripe_error(400, "end_time must be after start_time.", param="end_time")
+    customer_key = meter["customer_mapping"]["event_payload_key"]
+    value_key = meter["value_settings"]["event_payload_key"]
+    with STATE.lock:
+        events = [
+            e
+            for e in STATE.table("meter_events").values()
+            if e["event_name"] == meter["event_name"]
+            and e["payload"].get(customer_key) == customer
+            and start <= e["timestamp"] < end
+        ]
+    edges = list(range(start, end, _WINDOWS[window])) if window else [start]
+    summaries = []
+    for i, low in enumerate(edges):
+        high = edges[i + 1] if i + 1 < len(edges) else end
+        total = sum(
+            (Decimal(e["payload"][value_key]) for e in events if low <= e["timestamp"] < high),
+            Decimal(0),
+        )
+        summaries.append(
+            {
+                "id": f"mtrusg_{meter_id}_{customer}_{low}",
+                "object": "billing.meter_event_summary",
+                "aggregated_value": float(total),
+                "end_time": high,
+                "livemode": False,
+                "meter": meter_id,
+                "start_time": low,
+            }
+        )
+    # Stripe's pages: ``limit`` (1-100, default 10) after ``starting_after``.
+    after = p.get("starting_after")
+    if after:
+        ids = [s["id"] for s in summaries]
+        summaries = summaries[ids.index(after) + 1 :] if after in ids else []
+    limit = max(1, min(100, int(p.get("limit") or 10)))
+    page = listing(summaries[:limit], request.path)
+    page["has_more"] = len(summaries) > limit
+    return jsonify(page)

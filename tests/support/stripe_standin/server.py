@@ -14,11 +14,15 @@ tests/conftest.py, and keeps its state in memory:
   Stripe does;
 * faults can be queued through the control API: the next n requests whose
   path starts with a prefix answer 429 (with ``Retry-After``) or 500;
+* a stall holds every request to a prefix after the first n until released,
+  so a test can kill a client mid-way (the held requests then complete, as a
+  server that had them would);
 * resources live in ``STATE.objects[kind][id]``; their routes are blueprints
   in the modules of this package (``RESOURCE_MODULES``).
 
 Control API, for tests only, under ``/_standin`` (no key needed): ``GET
-state``, ``GET requests``, ``POST faults``, ``POST reset``.
+state``, ``GET requests``, ``POST faults``, ``POST reset``, ``POST stall``,
+``GET stall``, ``POST release``.
 """
 
 from __future__ import annotations
@@ -47,11 +51,21 @@ class Fault:
 
 
 @dataclass
+class Stall:
+    path_prefix: str
+    after: int
+    passed: int = 0
+    held: int = 0
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class State:
     objects: dict[str, dict[str, dict]] = field(default_factory=dict)
     requests: list[dict] = field(default_factory=list)
     idempotent: dict[str, tuple[str, dict, int, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    stall: Stall | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -139,6 +153,27 @@ def create_app() -> Flask:
             )
         return jsonify({"ok": True})
 
+    @control.post("/stall")
+    def add_stall():
+        body = request.get_json()
+        with STATE.lock:
+            STATE.stall = Stall(body["path_prefix"], int(body.get("after", 0)))
+        return jsonify({"ok": True})
+
+    @control.get("/stall")
+    def stall_state():
+        with STATE.lock:
+            stall = STATE.stall
+            return jsonify({"held": stall.held if stall else 0})
+
+    @control.post("/release")
+    def release():
+        with STATE.lock:
+            stall, STATE.stall = STATE.stall, None
+        if stall is not None:
+            stall.release.set()
+        return jsonify({"ok": True})
+
     @control.post("/reset")
     def reset():
         with STATE.lock:
@@ -146,6 +181,9 @@ def create_app() -> Flask:
             STATE.requests.clear()
             STATE.idempotent.clear()
             STATE.faults.clear()
+            stall, STATE.stall = STATE.stall, None
+        if stall is not None:
+            stall.release.set()
         return jsonify({"ok": True})
 
     app.register_blueprint(control)
@@ -160,6 +198,7 @@ def create_app() -> Flask:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer sk_"):
             return stripe_error(401, "Invalid API Key provided.")
+        _hold_if_stalled()
         with STATE.lock:
             fault = next((f for f in STATE.faults if request.path.startswith(f.path_prefix)), None)
             if fault is not None:
@@ -221,6 +260,18 @@ def create_app() -> Flask:
     return app
 
 
+def _hold_if_stalled() -> None:
+    with STATE.lock:
+        stall = STATE.stall
+        if stall is None or not request.path.startswith(stall.path_prefix):
+            return
+        if stall.passed < stall.after:
+            stall.passed += 1
+            return
+        stall.held += 1
+    stall.release.wait(60)
+
+
 def _record(status: int, replayed: bool = False) -> None:
     request._recorded = True  # type: ignore[attr-defined]
     with STATE.lock:
@@ -243,7 +294,10 @@ def main() -> None:
     args = parser.parse_args()
     from werkzeug.serving import make_server
 
-    make_server("127.0.0.1", args.port, create_app(), threaded=True).serve_forever()
+    # Run as ``-m``, this file is ``__main__``; the resource modules import it by
+    # name. Build the app from that one module so everything shares one STATE.
+    server = importlib.import_module("tests.support.stripe_standin.server")
+    make_server("127.0.0.1", args.port, server.create_app(), threaded=True).serve_forever()
 
 
 if __name__ == "__main__":
