@@ -66,7 +66,9 @@ def register(app: Flask) -> None:
             "prices": _prices(price_options),
         }
         plan = _run(lambda s: plans.create_plan(s, data))
-        click.echo(f"Created plan {plan.code} ({plan.name}, {money(plan.base_fee, plan.currency)} a month).")
+        click.echo(
+            f"Created plan {plan.code} ({plan.name}, {money(plan.base_fee, plan.currency)} a month)."
+        )
 
     @group.command("plan-list")
     def plan_list():

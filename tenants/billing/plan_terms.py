@@ -62,7 +62,9 @@ def parse_price(text: str) -> dict:
                 f"Tier {number} must start at {_plain(expected)}, where the one before ends."
             )
         if price is None or price < 0 or price > MAX_AMOUNT:
-            raise ValueError(f"Tier {number}'s unit price {price_text.strip()!r} is not a number ≥ 0.")
+            raise ValueError(
+                f"Tier {number}'s unit price {price_text.strip()!r} is not a number ≥ 0."
+            )
         if high_text.strip():
             high = _decimal(high_text)
             if high is None or high <= low:
@@ -119,9 +121,7 @@ def clean_plan(data: dict, *, creating: bool) -> dict:
     for metric, text in (data.get("prices") or {}).items():
         field = f"price_{metric}"
         if metric not in METRICS:
-            errors[field] = (
-                f"{metric!r} is not a metric; use one of {', '.join(sorted(METRICS))}."
-            )
+            errors[field] = f"{metric!r} is not a metric; use one of {', '.join(sorted(METRICS))}."
             continue
         if not (text or "").strip():
             continue

@@ -75,7 +75,9 @@ def metric_prices(prices: dict) -> dict[str, MetricPrice]:
     return found
 
 
-def charge(metric: str, quantity: Decimal, price: MetricPrice | None, currency: str) -> MetricCharge:
+def charge(
+    metric: str, quantity: Decimal, price: MetricPrice | None, currency: str
+) -> MetricCharge:
     """What ``quantity`` of ``metric`` costs under ``price``."""
     if price is None:
         return MetricCharge(metric, quantity, ZERO, ZERO, (), ZERO, priced=False)
@@ -115,7 +117,11 @@ def seconds(start: datetime, end: datetime) -> int:
 
 
 def prorated_fee(
-    base_fee: Decimal, start: datetime, end: datetime, month_start: datetime, month_end: datetime,
+    base_fee: Decimal,
+    start: datetime,
+    end: datetime,
+    month_start: datetime,
+    month_end: datetime,
     currency: str,
 ) -> Decimal:
     """The base fee for ``[start, end)`` of the month ``[month_start, month_end)``."""

@@ -38,7 +38,7 @@ from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
 from baton.tenants.billing import pricing
 from baton.tenants.billing.ledger import METRICS
-from baton.tenants.billing.models import CreditGrant, Plan, PlanPeriod, UsageEvent
+from baton.tenants.billing.models import BillingAccount, CreditGrant, Plan, PlanPeriod, UsageEvent
 from baton.tenants.models import Organisation
 
 ZERO = Decimal(0)
@@ -243,9 +243,7 @@ def load_usage(
         query = query.where(UsageEvent.provider_id == provider_id)
     if client_id is not None:
         query = query.where(UsageEvent.tenant_id == client_id)
-    return [
-        UsageRow(p, c, m, pid, Decimal(q), n) for p, c, m, pid, q, n in session.execute(query)
-    ]
+    return [UsageRow(p, c, m, pid, Decimal(q), n) for p, c, m, pid, q, n in session.execute(query)]
 
 
 def load_credits(
@@ -405,6 +403,13 @@ def provider_statement(
     credits = load_credits(session, month, provider_id)
     names = load_names(session, [r.client_id for r in usage] + [c.tenant_id for c in credits])
     return build(provider_id, month, periods, usage, credits, names, now)
+
+
+def account_of(session: Session, provider_id: uuid.UUID) -> BillingAccount | None:
+    """The provider's account as it is (a read never creates one)."""
+    return session.scalar(
+        sa.select(BillingAccount).where(BillingAccount.provider_id == provider_id)
+    )
 
 
 def pending_push(session: Session, provider_id: uuid.UUID) -> list[MetricTotal]:
