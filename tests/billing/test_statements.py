@@ -32,7 +32,10 @@ def test_a_month_across_a_plan_change_is_prorated_and_priced_per_period(app, wor
     ]
     basic, growth = (p.metrics[0] for p in s.periods)
     assert (basic.quantity, basic.included, basic.billable, basic.amount) == (
-        D(120), D(10), D(110), D("105.00"),
+        D(120),
+        D(10),
+        D(110),
+        D("105.00"),
     )
     assert [(t.quantity, t.unit_price, t.amount) for t in basic.tiers] == [
         (D(100), D("1.00"), D("100.00")),

@@ -60,7 +60,12 @@ def make_plans(app: Flask, world: World) -> dict[str, str]:
 
 
 def event(
-    session, world: World, client: str, quantity, when: datetime, metric: str = "po_released",
+    session,
+    world: World,
+    client: str,
+    quantity,
+    when: datetime,
+    metric: str = "po_released",
     provider: str = "north",
 ) -> None:
     key = f"{metric}:{uuid.uuid4()}"
