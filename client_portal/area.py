@@ -26,6 +26,7 @@ AREA = Area(
         "baton.client_portal.documents.api:blp",
         "baton.client_portal.requirements.api:blp",
         "baton.client_portal.sla.api:blp",
+        "baton.client_portal.usage.api:blp",
     ),
     nav=(
         NavEntry("client", "Home", "client.home", 10),

@@ -243,7 +243,12 @@ def load_usage(
         query = query.where(UsageEvent.provider_id == provider_id)
     if client_id is not None:
         query = query.where(UsageEvent.tenant_id == client_id)
-    return [UsageRow(p, c, m, pid, Decimal(q), n) for p, c, m, pid, q, n in session.execute(query)]
+    return [UsageRow(p, c, m, pid, _exact(q), n) for p, c, m, pid, q, n in session.execute(query)]
+
+
+def _exact(value) -> Decimal:
+    """The sum without the column's padding (100, not 100.000000)."""
+    return Decimal(format(Decimal(value).normalize(), "f"))
 
 
 def load_credits(

@@ -166,3 +166,31 @@ def test_operator_pages_are_not_found_for_anyone_else(app, world):
         assert client.get("/operator/billing").status_code == 404
         assert client.post("/operator/plans/new", data={"code": "x"}).status_code == 404
     assert app.test_client().get("/operator/plans").status_code == 302  # to sign in
+
+
+def test_the_api_gives_the_provider_its_statement_and_the_client_its_usage(app, world):
+    b.known_month(app, world)
+    client = app.test_client()
+    provider = h.api_headers(app, world.orgs["north"], "admin")
+    body = client.get("/api/v1/billing/statement?month=2025-03", headers=provider).get_json()
+    assert (body["month"], body["currency"], body["total"]) == ("2025-03", "EUR", "600.22")
+    assert [p["base_amount"] for p in body["periods"]] == ["96.77", "406.45"]
+    assert {c["name"]: c["usage_amount"] for c in body["clients"]} == {
+        f"Acme {world.suffix}": "73.25",
+        f"Globex {world.suffix}": "43.75",
+    }
+    buyer = h.api_headers(app, world.orgs["north"], "buyer")
+    assert client.get("/api/v1/billing/statement", headers=buyer).status_code == 403
+    bad = client.get("/api/v1/billing/statement?month=2025-13", headers=provider)
+    assert bad.status_code == 422 and "month" in bad.get_json()["errors"]
+    acme = h.api_headers(app, world.orgs["acme"], "admin")
+    usage = client.get("/api/v1/usage?month=2025-03", headers=acme).get_json()
+    assert usage["providers"] == [
+        {
+            "provider_id": str(world.orgs["north"]),
+            "name": f"North {world.suffix}",
+            "quantities": {"po_released": "100"},
+            "events": {"po_released": 5},
+        }
+    ]
+    assert client.get("/api/v1/usage", headers=provider).status_code == 404
