@@ -37,7 +37,7 @@ AREA = Area(
         NavEntry("client", "Approvals", "client_orders.inbox", 60),
         NavEntry("client", "Issues", "client_issues.index", 65),
         NavEntry("client", "SLA", "client_sla.index", 70),
-        NavEntry("client", "Usage", "client_usage.index", 79, "usage.read", "Organisation"),
+        NavEntry("client", "Usage", "client_usage.index", 85, "usage.read", "Organisation"),
     ),
     # After the procurement story: its SLA figures, so the dashboard has something to show.
     demo="baton.procurement.demo.sla:roll_up",

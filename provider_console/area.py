@@ -38,7 +38,7 @@ AREA = Area(
         NavEntry("provider", "Issues", "provider_issues.index", 36),
         NavEntry("provider", "SLA", "provider_sla.index", 40),
         NavEntry(
-            "provider", "Billing", "provider_billing.index", 79, "billing.manage", "Organisation"
+            "provider", "Billing", "provider_billing.index", 85, "billing.manage", "Organisation"
         ),
     ),
     entity_links=(

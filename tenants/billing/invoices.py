@@ -56,18 +56,18 @@ def invoices_for(session: Session, provider_id: uuid.UUID) -> Invoices | None:
     except stripe.StripeError as exc:
         log.warning("invoices_unavailable", provider_id=str(provider_id), error=str(exc)[:200])
         return Invoices([], "Stripe could not be reached just now; try again in a minute.")
-    return Invoices(
-        [
-            Invoice(
-                id=i.id,
-                number=i.get("number"),
-                created=datetime.fromtimestamp(i.created, UTC),
-                status=i.get("status") or "",
-                amount_due=_amount(i.get("amount_due") or 0, i.currency),
-                currency=i.currency.upper(),
-                pdf_url=i.get("invoice_pdf"),
-                page_url=i.get("hosted_invoice_url"),
-            )
-            for i in found.data
-        ]
+    return Invoices([_invoice(i.to_dict()) for i in found.data])
+
+
+def _invoice(i: dict) -> Invoice:
+    currency = (i.get("currency") or "eur").upper()
+    return Invoice(
+        id=i["id"],
+        number=i.get("number"),
+        created=datetime.fromtimestamp(i.get("created") or 0, UTC),
+        status=i.get("status") or "",
+        amount_due=_amount(i.get("amount_due") or 0, currency),
+        currency=currency,
+        pdf_url=i.get("invoice_pdf"),
+        page_url=i.get("hosted_invoice_url"),
     )

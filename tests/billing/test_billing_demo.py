@@ -31,6 +31,7 @@ def test_the_demo_provider_has_plans_usage_and_a_prorated_change(fresh_app):  # 
     assert [p.plan_code for p in last.periods] == ["starter-eur", "growth-eur"]
     assert all(p.base_amount < p.base_fee for p in last.periods)
     assert sum(1 for s in months if s.usage_amount > 0 or s.metrics) >= 2
+    fresh_app.config["WTF_CSRF_ENABLED"] = False  # the instance is the demo's, the form a test's
     client = fresh_app.test_client()
     login(client, "admin@northwind.example", "baton-demo-2026")
     page = client.get(f"/provider/billing?month={statements.shift(this_month, -1):%Y-%m}")
