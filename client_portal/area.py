@@ -18,6 +18,7 @@ AREA = Area(
         "baton.client_portal.orders.issue_views:bp",
         "baton.client_portal.orders.change_views:bp",
         "baton.client_portal.sla.views:bp",
+        "baton.client_portal.usage.views:bp",
     ),
     api_blueprints=(
         "baton.client_portal.suppliers.api:blp",
@@ -25,6 +26,7 @@ AREA = Area(
         "baton.client_portal.documents.api:blp",
         "baton.client_portal.requirements.api:blp",
         "baton.client_portal.sla.api:blp",
+        "baton.client_portal.usage.api:blp",
     ),
     nav=(
         NavEntry("client", "Home", "client.home", 10),
@@ -35,6 +37,7 @@ AREA = Area(
         NavEntry("client", "Approvals", "client_orders.inbox", 60),
         NavEntry("client", "Issues", "client_issues.index", 65),
         NavEntry("client", "SLA", "client_sla.index", 70),
+        NavEntry("client", "Usage", "client_usage.index", 85, "usage.read", "Organisation"),
     ),
     # After the procurement story: its SLA figures, so the dashboard has something to show.
     demo="baton.procurement.demo.sla:roll_up",

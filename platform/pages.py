@@ -36,13 +36,16 @@ MESSAGES = {
 def nav_items() -> list[NavEntry]:
     """The areas' links for this kind of organisation that this role may use."""
     ident = identity()
+    # A platform operator (a person, not an organisation) also gets the
+    # operator's entries, with or without an organisation of their own.
+    operator = nav_entries("operator") if getattr(ident.user, "is_operator", False) else []
     if ident.kind is None:
-        return []
+        return operator
     return [
         entry
         for entry in nav_entries(ident.kind)
         if entry.permission is None or ident.can(entry.permission)
-    ]
+    ] + operator
 
 
 def _wants_json() -> bool:

@@ -18,6 +18,7 @@ AREA = Area(
         "baton.provider_console.orders.issue_views:bp",
         "baton.provider_console.supplier.issue_views:bp",
         "baton.provider_console.sla.views:bp",
+        "baton.provider_console.billing.views:bp",
     ),
     api_blueprints=(
         "baton.provider_console.queue.api:blp",
@@ -27,6 +28,7 @@ AREA = Area(
         "baton.provider_console.orders.issues_api:blp",
         "baton.provider_console.orders.change_orders_api:blp",
         "baton.provider_console.sla.api:blp",
+        "baton.provider_console.billing.api:blp",
     ),
     nav=(
         NavEntry("provider", "Home", "provider.home", 10),
@@ -35,6 +37,9 @@ AREA = Area(
         NavEntry("provider", "Follow-up", "provider_follow_up.index", 35),
         NavEntry("provider", "Issues", "provider_issues.index", 36),
         NavEntry("provider", "SLA", "provider_sla.index", 40),
+        NavEntry(
+            "provider", "Billing", "provider_billing.index", 85, "billing.manage", "Organisation"
+        ),
     ),
     entity_links=(
         EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),

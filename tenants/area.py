@@ -17,6 +17,7 @@ AREA = Area(
         "baton.tenants.views:bp",
         "baton.tenants.engagement_views:bp",
         "baton.tenants.sla_target_views:bp",
+        "baton.tenants.operator_views:bp",
     ),
     api_blueprints=("baton.tenants.api:blp", "baton.tenants.sla_targets_api:blp"),
     models=(
@@ -31,6 +32,11 @@ AREA = Area(
         NavEntry(kind, label, endpoint, order, permission, menu="Organisation")
         for kind in ("client", "provider")
         for label, endpoint, order, permission in _SHARED
+    )
+    + (
+        # The platform operator's pages (platform.pages adds them for operators).
+        NavEntry("operator", "Providers' billing", "operator.billing", 90, menu="Operator"),
+        NavEntry("operator", "Plans", "operator.plans_index", 91, menu="Operator"),
     ),
     init_app="baton.tenants.setup:init_app",
     cli="baton.tenants.cli:register",

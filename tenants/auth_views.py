@@ -49,6 +49,8 @@ def home_for_current() -> str:
         return url_for("provider.home")
     if ident.kind == "client":
         return url_for("client.home")
+    if getattr(ident.user, "is_operator", False):
+        return url_for("operator.billing")
     return url_for("auth.no_organisation")
 
 

@@ -23,6 +23,10 @@ def _org(session, slug_or_name: str) -> Organisation:
 
 
 def register(app: Flask) -> None:
+    from baton.tenants.billing.cli import register as register_billing
+
+    register_billing(app)
+
     @app.cli.command("org-create")
     @click.option("--name", required=True)
     @click.option("--kind", type=click.Choice(["client", "provider"]), required=True)
@@ -119,7 +123,3 @@ def register(app: Flask) -> None:
             outcome = seed()
         click.echo(OUTCOME_TEXT[outcome])
         print_logins()
-
-    from baton.tenants.billing.cli import register as register_billing
-
-    register_billing(app)

@@ -34,10 +34,10 @@ PEOPLE = [
 ]
 # What each login finds waiting, printed after the logins (the README tour says more).
 TRY = {
-    "admin@northwind.example": "Home: due today / overdue / open per client; the Audit log shows both clients' handoffs",
+    "admin@northwind.example": "Home: due today / overdue / open per client; the Audit log shows both clients' handoffs; Organisation > Billing: last month's statement prorates Starter to Growth",
     "buyer1@northwind.example": "ACME-REQ-1044 is yours and overdue: accept it; then Orders: submit ACME-000003 (price exception), chase ACME-000004 from Follow-up; ACME-000009 needs a change order for SPEC-MM10 rev 2; Issues: Kessler's quality hold",
     "buyer2@northwind.example": "claim GLBX-REQ-2001 from the unclaimed arrivals on Home; ACME-REQ-1043 waits on Acme",
-    "admin@acme.example": "renew Nordic Cable under Suppliers; give the servo-motor order its second approval; answer the order issue on Home; Orders > Approval policy",
+    "admin@acme.example": "renew Nordic Cable under Suppliers; give the servo-motor order its second approval; answer the order issue on Home; Orders > Approval policy; Organisation > Usage (CSV)",
     "sourcing@acme.example": "fix the returned requirement ACME-REQ-1043 (reasons on Home) and hand it off again; finish draft ACME-REQ-1045",
     "approver@acme.example": "Approvals: two orders wait for you; one still needs Alice after you (two approvers above 20,000 EUR)",
     "admin@globex.example": "Globex sees none of Acme's suppliers, documents or requirements",
@@ -48,7 +48,10 @@ TRY = {
 # A platform operator: no organisation; reads every demo email in the mail viewer,
 # including the suppliers' order emails with their links.
 OPERATOR = ("operator@baton.example", "Olga Operator")
-TRY_OPERATOR = "/dev/mail shows every email, the suppliers' order links among them"
+TRY_OPERATOR = (
+    "Operator > Providers' billing: Northwind's plan, usage and MRR; Operator > Plans;"
+    " /dev/mail shows every email, the suppliers' order links among them"
+)
 
 CREATED = "created"
 ADDED = "added"
@@ -91,8 +94,12 @@ def seed_organisations() -> bool:
 def seed() -> str:
     """Create what is missing; returns CREATED, ADDED or PRESENT."""
     from baton.platform.areas import areas, resolve
+    from baton.tenants.billing.demo import seed_plans
 
     created = seed_organisations()
+    # Before the areas' stories: their history is metered at past times, and
+    # the plans must already be in force then for the statements to price it.
+    seed_plans(PROVIDER)
     # Then each area's part of the story, in dependency order.
     added = False
     for area in areas():

@@ -97,6 +97,12 @@ class PlanPeriod(IdMixin, Base):
     plan_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("billing_plans.id"))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
+    # The plan's terms while this period ran: editing a plan closes its open
+    # periods and opens new ones, so a statement of a past month never changes
+    # (as a Stripe price, once used, never does).
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    base_fee: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    prices: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
 
 class StripeEvent(Base):

@@ -25,6 +25,7 @@ def test_the_settings_pages_sit_under_organisation_and_the_work_in_the_bar(app, 
         "API tokens",
         "Audit log",
         "Jobs",
+        "Usage",
     ]
     # A buyer has none of the permissions but engagements: the menu has just that.
     login(client, world.email("north_buyer"))

@@ -12,7 +12,7 @@ from alembic import op
 import baton.platform.db
 from baton.platform import rls
 
-revision = "0016_push"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None

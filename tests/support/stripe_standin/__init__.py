@@ -60,6 +60,14 @@ class StripeStandIn:
     def release(self) -> None:
         http.post(f"{self.url}/_standin/release", timeout=10).raise_for_status()
 
+    def invoice(self, customer: str, **fields) -> dict:
+        """An invoice for ``customer``, as Stripe would make from a subscription."""
+        response = http.post(
+            f"{self.url}/_standin/invoices", json={"customer": customer, **fields}, timeout=10
+        )
+        response.raise_for_status()
+        return response.json()
+
 
 @contextmanager
 def stripe_standin() -> Iterator[StripeStandIn]:

@@ -39,7 +39,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-RESOURCE_MODULES = ("customers", "meters")
+RESOURCE_MODULES = ("customers", "meters", "invoices")
 
 
 @dataclass
