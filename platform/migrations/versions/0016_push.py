@@ -1,6 +1,6 @@
 """push: the pause after Stripe's 429, the daily reconciliations with Stripe
 
-Revision ID: 0016_push
+Revision ID: 0016
 Revises: 0015
 
 Directory tables (docs/decisions/0002): every query names the provider.
