@@ -20,7 +20,7 @@ AREA = Area(
     ),
     api_blueprints=("baton.tenants.api:blp", "baton.tenants.sla_targets_api:blp"),
     models=("baton.tenants.models", "baton.tenants.billing.models"),
-    jobs=("baton.tenants.jobs",),
+    jobs=("baton.tenants.jobs", "baton.tenants.billing.webhooks", "baton.tenants.billing.credits"),
     audit_words=("baton.tenants.audit_words",),
     nav=tuple(
         NavEntry(kind, label, endpoint, order, permission, menu="Organisation")

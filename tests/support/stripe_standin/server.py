@@ -35,7 +35,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-RESOURCE_MODULES = ("customers", "meters")
+RESOURCE_MODULES = ("customers", "meters", "catalog", "subscriptions")
 
 
 @dataclass
