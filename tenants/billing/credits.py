@@ -36,7 +36,24 @@ from baton.tenants.models import Organisation
 APPLY_JOB = "billing.apply_credit"
 # ISO 4217 currencies Stripe takes in whole units (its "zero-decimal" list).
 ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
 )
 
 
@@ -87,7 +104,11 @@ def grant_credit(
         action="credit_grant.granted" if grant.seq == 1 else "credit_grant.corrected",
         entity_type="credit_grant",
         entity_id=grant.id,
-        changes={"amount": [None, difference], "currency": [None, currency], "seq": [None, grant.seq]},
+        changes={
+            "amount": [None, difference],
+            "currency": [None, currency],
+            "seq": [None, grant.seq],
+        },
     )
     emit(
         session,

@@ -131,7 +131,5 @@ class CreditGrant(IdMixin, BillingScoped, Base):
     applied_at: Mapped[datetime | None]
 
     __table_args__ = (
-        sa.UniqueConstraint(
-            "tenant_id", "sla_credit_id", "seq", name="uq_credit_grants_credit"
-        ),
+        sa.UniqueConstraint("tenant_id", "sla_credit_id", "seq", name="uq_credit_grants_credit"),
     )

@@ -23,11 +23,17 @@ def north(stripe_app):
 
 
 def _sub_event(kind, customer, sub="sub_1", status="active", created=None):
-    return event(kind, {"id": sub, "object": "subscription", "customer": customer, "status": status}, created)
+    return event(
+        kind, {"id": sub, "object": "subscription", "customer": customer, "status": status}, created
+    )
 
 
 def _invoice(kind, customer, sub="sub_1", created=None):
-    return event(kind, {"id": "in_1", "object": "invoice", "customer": customer, "subscription": sub}, created)
+    return event(
+        kind,
+        {"id": "in_1", "object": "invoice", "customer": customer, "subscription": sub},
+        created,
+    )
 
 
 def test_a_signed_event_is_accepted_and_moves_the_status_in_the_providers_audit_chain(

@@ -37,7 +37,9 @@ def account(app: Flask, provider_id: uuid.UUID) -> BillingAccount:
 def set_account(app: Flask, provider_id: uuid.UUID, **values) -> None:
     with h.service_session(app) as session:
         session.execute(
-            sa.update(BillingAccount).where(BillingAccount.provider_id == provider_id).values(**values)
+            sa.update(BillingAccount)
+            .where(BillingAccount.provider_id == provider_id)
+            .values(**values)
         )
 
 

@@ -82,7 +82,10 @@ def sign(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
 def signed(evt: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
     """The body and headers of a webhook delivery of ``evt``."""
     body = json.dumps(evt).encode()
-    headers = {"Stripe-Signature": sign(body, secret, timestamp), "Content-Type": "application/json"}
+    headers = {
+        "Stripe-Signature": sign(body, secret, timestamp),
+        "Content-Type": "application/json",
+    }
     return body, headers
 
 

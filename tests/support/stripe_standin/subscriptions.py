@@ -20,7 +20,9 @@ def _line_problem(items: list[dict]) -> str | None:
             return f"No such price: '{item.get('price')}' (line_items[{i}][price])."
         metered = price["recurring"]["usage_type"] == "metered"
         if metered and "quantity" in item:
-            return f"line_items[{i}][quantity]: Quantity should not be specified for metered prices."
+            return (
+                f"line_items[{i}][quantity]: Quantity should not be specified for metered prices."
+            )
         if not metered and "quantity" not in item:
             return f"line_items[{i}][quantity]: Quantity is required for licensed prices."
     return None
