@@ -18,6 +18,7 @@ AREA = Area(
         "baton.provider_console.orders.issue_views:bp",
         "baton.provider_console.supplier.issue_views:bp",
         "baton.provider_console.sla.views:bp",
+        "baton.provider_console.billing.subscription_views:bp",
     ),
     api_blueprints=(
         "baton.provider_console.queue.api:blp",
@@ -35,7 +36,16 @@ AREA = Area(
         NavEntry("provider", "Follow-up", "provider_follow_up.index", 35),
         NavEntry("provider", "Issues", "provider_issues.index", 36),
         NavEntry("provider", "SLA", "provider_sla.index", 40),
+        NavEntry(
+            "provider",
+            "Billing",
+            "provider_subscription.index",
+            85,
+            "billing.manage",
+            menu="Organisation",
+        ),
     ),
+    init_app="baton.provider_console.billing.setup:init_app",
     entity_links=(
         EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),
         EntityLink("provider", "purchase_order", "provider_orders.detail", "po_id"),

@@ -30,6 +30,10 @@ PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "tokens.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "audit.read": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "jobs.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
+    # The provider's subscription: set it up through Stripe Checkout, manage payment.
+    "billing.manage": {PROVIDER: ("admin",)},
+    # The client's share of its providers' usage.
+    "usage.read": {CLIENT: ("admin",)},
 }
 
 

@@ -58,3 +58,38 @@ def outbox_rows(app: Flask, event_id: str) -> int:
             .select_from(OutboxMessage)
             .where(OutboxMessage.dedup_key == f"stripe-event:{event_id}")
         )
+
+
+def plan_for(app: Flask, provider_id: uuid.UUID, code: str | None = None) -> uuid.UUID:
+    """A plan (EUR 99 a month; released POs 100 included, then 0.40 to 1,000 and
+    0.25 beyond; chasers 0.05 each) assigned to the provider."""
+    from decimal import Decimal
+
+    from baton.tenants.billing.accounts import account_for
+    from baton.tenants.billing.models import Plan
+
+    with h.service_session(app) as session:
+        plan = Plan(
+            id=uuid.uuid4(),
+            code=code or f"std-{uuid.uuid4().hex[:8]}",
+            name="Standard",
+            currency="EUR",
+            base_fee=Decimal("99.00"),
+            prices={
+                "po_released": {
+                    "included": "100",
+                    "tiers": [
+                        {"up_to": "1000", "unit_price": "0.40"},
+                        {"up_to": None, "unit_price": "0.25"},
+                    ],
+                },
+                "supplier_chase_sent": {
+                    "included": "0",
+                    "tiers": [{"up_to": None, "unit_price": "0.05"}],
+                },
+            },
+        )
+        session.add(plan)
+        session.flush()
+        account_for(session, provider_id).plan_id = plan.id
+        return plan.id
