@@ -40,9 +40,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from baton.platform.health import bp as health_bp
     from baton.platform.jobs_views import bp as jobs_bp
     from baton.platform.pages import init_pages
+    from baton.platform.stripe_webhook import bp as stripe_webhook_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(stripe_webhook_bp)
     # Domain areas keep shared page fragments and email templates in their own
     # templates/ folder; audiences find them by name like their own.
     app.jinja_loader = ChoiceLoader(

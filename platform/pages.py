@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from baton.platform import formatting
@@ -19,6 +21,7 @@ from baton.platform.web import refuse
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
     401: ("Sign in needed", "Sign in to continue."),
+    402: ("Payment needed", "Your organisation's subscription is unpaid; Baton is read-only."),
     403: ("Not allowed", "Your role does not allow this. Ask your organisation's admin."),
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "This address does not accept that method."),
@@ -31,6 +34,22 @@ MESSAGES = {
         "The error was logged. Try again, and quote the reference if it persists.",
     ),
 }
+
+
+BANNERS = "baton.page_banners"
+
+
+def add_banner(app: Flask, banner: Callable[[], Markup | None]) -> None:
+    """An area's notice at the top of every page (its HTML, or None for none):
+    the base template shows it without naming the area."""
+    app.extensions.setdefault(BANNERS, []).append(banner)
+
+
+def page_banners() -> list[Markup]:
+    from flask import current_app
+
+    shown = (banner() for banner in current_app.extensions.get(BANNERS, ()))
+    return [html for html in shown if html]
 
 
 def nav_items() -> list[NavEntry]:
@@ -141,6 +160,7 @@ def init_pages(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_identity=identity,
         nav_items=nav_items,
+        page_banners=page_banners,
         machine=MACHINES.__getitem__,
         describe_events=_describe_events,
     )

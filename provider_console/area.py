@@ -19,6 +19,7 @@ AREA = Area(
         "baton.provider_console.supplier.issue_views:bp",
         "baton.provider_console.sla.views:bp",
         "baton.provider_console.billing.views:bp",
+        "baton.provider_console.billing.subscription_views:bp",
     ),
     api_blueprints=(
         "baton.provider_console.queue.api:blp",
@@ -41,6 +42,7 @@ AREA = Area(
             "provider", "Billing", "provider_billing.index", 85, "billing.manage", "Organisation"
         ),
     ),
+    init_app="baton.provider_console.billing.setup:init_app",
     entity_links=(
         EntityLink("provider", "requirement", "provider_review.review", "requirement_id"),
         EntityLink("provider", "purchase_order", "provider_orders.detail", "po_id"),

@@ -25,7 +25,13 @@ AREA = Area(
         "baton.tenants.billing.models",
         "baton.tenants.billing.push_models",
     ),
-    jobs=("baton.tenants.jobs", "baton.tenants.billing.push", "baton.tenants.billing.reconcile"),
+    jobs=(
+        "baton.tenants.jobs",
+        "baton.tenants.billing.push",
+        "baton.tenants.billing.reconcile",
+        "baton.tenants.billing.webhooks",
+        "baton.tenants.billing.credits",
+    ),
     schedules=("baton.tenants.billing.schedules:SCHEDULES",),
     audit_words=("baton.tenants.audit_words",),
     nav=tuple(

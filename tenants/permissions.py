@@ -30,7 +30,8 @@ PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "tokens.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "audit.read": {CLIENT: ("admin",), PROVIDER: ("admin",)},
     "jobs.manage": {CLIENT: ("admin",), PROVIDER: ("admin",)},
-    # The provider's plan, statements and invoices with the platform.
+    # The provider's plan, statements and invoices with the platform; its
+    # subscription (Stripe Checkout) and payment methods (Stripe's portal).
     "billing.manage": {PROVIDER: ("admin",)},
     # The client's share of its providers' metered usage.
     "usage.read": {CLIENT: ("admin",)},

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform.db import utcnow
+from baton.procurement.sla import billing_credits
 from baton.procurement.sla.models import SlaCredit, SlaMonthly
 
 # Which monthly row a target reads.
@@ -76,7 +77,16 @@ def compute(session: Session, scope, period: date) -> SlaCredit | None:
     if scope is None:
         return None
     if not any(t.credit_percent > 0 for t in scope.targets.values()):
-        # No credit promised (any more): nothing to record, and nothing left over.
+        # No credit promised (any more): nothing to record, and nothing left over;
+        # what was already granted to Stripe is corrected back to zero.
+        for gone in session.scalars(
+            sa.select(SlaCredit).where(
+                SlaCredit.tenant_id == scope.tenant_id,
+                SlaCredit.engagement_id == scope.engagement_id,
+                SlaCredit.period == period,
+            )
+        ):
+            billing_credits.grant_for(session, gone, Decimal(0))
         session.execute(
             sa.delete(SlaCredit).where(
                 SlaCredit.tenant_id == scope.tenant_id,
@@ -138,4 +148,5 @@ def compute(session: Session, scope, period: date) -> SlaCredit | None:
     credit.currency = scope.fee_currency
     credit.computed_at = utcnow()
     session.flush()
+    billing_credits.grant_for(session, credit)
     return credit

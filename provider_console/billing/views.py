@@ -16,8 +16,10 @@ from baton.platform.auth import identity, require
 from baton.platform.errors import ValidationFailed
 from baton.platform.stripe_client import pushing_enabled
 from baton.platform.web import dbs
-from baton.tenants.billing import invoices, statements
+from baton.tenants.billing import invoices, statements, subscriptions
 from baton.tenants.billing.ledger import METRICS
+from baton.tenants.billing.push import pending_push
+from baton.tenants.billing.standing import billing_standing
 
 bp = Blueprint("provider_billing", __name__, url_prefix="/provider/billing")
 
@@ -25,14 +27,6 @@ bp = Blueprint("provider_billing", __name__, url_prefix="/provider/billing")
 # page still shows every figure as a table.
 CHART_JS = Path("/usr/share/javascript/chart.js/chart.min.js")
 MONTHS_BACK = 12
-
-
-def _pending(session, provider_id):
-    try:
-        from baton.tenants.billing.push import pending_push
-    except ImportError:  # the push helper's module is not merged yet
-        pending_push = statements.pending_push
-    return pending_push(session, provider_id)
 
 
 @bp.get("")
@@ -60,7 +54,9 @@ def index():
     return render_template(
         "provider/billing/index.html",
         statement=statement,
-        account=statements.account_of(session, org.id),
+        account=subscriptions.account_of(session, org.id),
+        standing=billing_standing(session, org.id),
+        stripe_enabled=not embedded,
         month=month,
         current=current,
         months=[statements.shift(current, -i) for i in range(MONTHS_BACK)],
@@ -68,7 +64,7 @@ def index():
         metrics=METRICS,
         invoices=invoices.invoices_for(session, org.id),
         embedded=embedded,
-        pending=_pending(session, org.id) if embedded else None,
+        pending=pending_push(session, org.id) if embedded else None,
         chart=chart,
         chart_available=CHART_JS.is_file(),
     )

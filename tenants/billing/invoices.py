@@ -13,7 +13,7 @@ from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session
 
 from baton.platform.stripe_client import stripe_client
-from baton.tenants.billing import statements
+from baton.tenants.billing import subscriptions
 
 log = structlog.get_logger("baton.billing")
 SHOWN = 24
@@ -47,7 +47,7 @@ def invoices_for(session: Session, provider_id: uuid.UUID) -> Invoices | None:
     client = stripe_client()
     if client is None:
         return None
-    account = statements.account_of(session, provider_id)
+    account = subscriptions.account_of(session, provider_id)
     customer = account.stripe_customer_id if account else None
     if not customer:
         return Invoices([])

@@ -70,6 +70,9 @@ class Plan(IdMixin, Base):
     prices: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # The Stripe price of the base fee, once the plan has been published to Stripe.
     stripe_price_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # What publishing made in Stripe (``stripe_catalog``): {"version", "product",
+    # "base", "metered": {metric: price id}}; republished when the plan changes.
+    stripe_prices: Mapped[dict | None] = mapped_column(sa.JSON)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -125,11 +128,14 @@ class CreditGrant(IdMixin, BillingScoped, Base):
     sla_credit_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     engagement_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     month: Mapped[date]
+    # 1 for the credit as first computed; each recomputation that changes the
+    # amount adds a correcting grant for the difference (``credits.grant_credit``).
+    seq: Mapped[int] = mapped_column(default=1, server_default="1")
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(sa.String(3))
     stripe_transaction_id: Mapped[str | None] = mapped_column(sa.String(64))
     applied_at: Mapped[datetime | None]
 
     __table_args__ = (
-        sa.UniqueConstraint("tenant_id", "sla_credit_id", name="uq_credit_grants_credit"),
+        sa.UniqueConstraint("tenant_id", "sla_credit_id", "seq", name="uq_credit_grants_credit"),
     )

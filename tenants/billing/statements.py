@@ -38,7 +38,7 @@ from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
 from baton.tenants.billing import pricing
 from baton.tenants.billing.ledger import METRICS
-from baton.tenants.billing.models import BillingAccount, CreditGrant, Plan, PlanPeriod, UsageEvent
+from baton.tenants.billing.models import CreditGrant, Plan, PlanPeriod, UsageEvent
 from baton.tenants.models import Organisation
 
 ZERO = Decimal(0)
@@ -408,24 +408,3 @@ def provider_statement(
     credits = load_credits(session, month, provider_id)
     names = load_names(session, [r.client_id for r in usage] + [c.tenant_id for c in credits])
     return build(provider_id, month, periods, usage, credits, names, now)
-
-
-def account_of(session: Session, provider_id: uuid.UUID) -> BillingAccount | None:
-    """The provider's account as it is (a read never creates one)."""
-    return session.scalar(
-        sa.select(BillingAccount).where(BillingAccount.provider_id == provider_id)
-    )
-
-
-def pending_push(session: Session, provider_id: uuid.UUID) -> list[MetricTotal]:
-    """What would be pushed to Stripe: the provider's unpushed events by metric.
-    (Stand-in until ``push.pending_push`` exists; the push helper owns that.)"""
-    rows = session.execute(
-        sa.select(UsageEvent.metric, sa.func.sum(UsageEvent.quantity), sa.func.count())
-        .where(UsageEvent.provider_id == provider_id, UsageEvent.pushed_at.is_(None))
-        .group_by(UsageEvent.metric)
-    )
-    found = {metric: (Decimal(q), n) for metric, q, n in rows}
-    return [
-        MetricTotal(m, METRICS[m], found[m][0], found[m][1], ZERO) for m in METRICS if m in found
-    ]

@@ -22,6 +22,9 @@ PUBLIC_ENDPOINTS: dict[str, str] = {
     "api-docs.openapi_json": "the API description; holds no data",
     "api_reference.page": "the API description as a page for people; holds no data",
     "api_reference.static": "Swagger UI's files from the swagger-ui-bundle package",
+    "stripe_webhook.receive": (
+        "Stripe's webhook: acts only on a body signed with the endpoint's secret, shows no data"
+    ),
 }
 # Registered only in some configurations; listed so they pass where they exist.
 _DEV_MAIL = (

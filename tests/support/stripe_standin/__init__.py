@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,6 +72,43 @@ class StripeStandIn:
         )
         response.raise_for_status()
         return response.json()
+
+    def complete_checkout(self, session_id: str) -> dict:
+        """Pay the checkout as the customer; the ``checkout.session.completed`` event."""
+        answer = http.post(f"{self.url}/_standin/checkout/{session_id}/complete", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def event(kind: str, obj: dict, created: int | None = None) -> dict:
+    """A Stripe event as a webhook delivers it."""
+    return {
+        "id": f"evt_{secrets.token_hex(12)}",
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()) if created is None else created,
+        "api_version": "2025-03-31.basil",
+        "data": {"object": obj},
+        "livemode": False,
+    }
+
+
+def sign(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header Stripe would send for ``body``:
+    ``t=<unix time>,v1=<HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>``."""
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def signed(evt: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
+    """The body and headers of a webhook delivery of ``evt``."""
+    body = json.dumps(evt).encode()
+    headers = {
+        "Stripe-Signature": sign(body, secret, timestamp),
+        "Content-Type": "application/json",
+    }
+    return body, headers
 
 
 @contextmanager

@@ -39,7 +39,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-RESOURCE_MODULES = ("customers", "meters", "invoices")
+RESOURCE_MODULES = ("customers", "meters", "invoices", "catalog", "subscriptions")
 
 
 @dataclass
@@ -301,4 +301,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module, not ``__main__``: the resource modules import
+    # STATE from ``tests.support.stripe_standin.server``, and the control API
+    # must read that same STATE, not a second copy made by running this file.
+    from tests.support.stripe_standin import server
+
+    server.main()
