@@ -192,10 +192,21 @@ def _after_begin(session: Session, transaction, connection) -> None:
         _apply_pg_settings(session, connection, ctx)
 
 
-# The acting context's tenant ids as one uuid[] parameter (PostgreSQL), sent in
-# binary; a text literal cast by the server measured slower (bench/api_reads.py).
-_VISIBLE = sa.bindparam("baton_visible_tenants", type_=sa.ARRAY(sa.Uuid))
-_ANY_VISIBLE = sa.any_(_VISIBLE)
+# On PostgreSQL the criteria read the visible tenants from the transaction's
+# setting, as the row-level policies do (``baton_tenant_ids()``), so a scoped
+# statement carries no parameter for them: its SQL is the same for every
+# request and every provider, and 200 client ids are not re-sent (and
+# re-encoded) with each statement. Sending them as a uuid[] parameter cost
+# about 0.5 ms of Python per statement for a provider with 200 clients
+# (decision 0014). As in the policies (platform/rls.py ``once_per_statement``)
+# it is a scalar subquery, evaluated once per statement rather than per row;
+# the cast keeps PostgreSQL from reading ``ANY (SELECT ...)`` as a subquery test.
+_ANY_VISIBLE = sa.any_(
+    sa.cast(
+        sa.select(sa.func.baton_tenant_ids(type_=sa.ARRAY(sa.Uuid))).scalar_subquery(),
+        sa.ARRAY(sa.Uuid),
+    )
+)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -226,13 +237,9 @@ def _scope_queries(state):
         # Lines of a requirement, say: the parent's statement carried the
         # criteria to this load (with_loader_criteria propagates), and row-level
         # security applies to it too; adding them again only repeats them.
-        return _with_visible(state, ctx)
+        return None
     if postgres:
-        # One array parameter for the visible tenants, however many there are: a
-        # provider with 200 clients would otherwise send 201 bind parameters per
-        # statement, which psycopg re-parses on every execution of a statement
-        # that long. Its value is supplied below, for this statement and for the
-        # relationship loads the criteria propagate to.
+        # The visible tenants come from the transaction's setting (see _ANY_VISIBLE).
         tenant_criteria = lambda cls: cls.tenant_id == _ANY_VISIBLE  # noqa: E731
         audit_criteria = lambda cls: sa.or_(  # noqa: E731
             cls.tenant_id == org_id,
@@ -268,19 +275,7 @@ def _scope_queries(state):
                 include_aliases=True,
             )
         )
-    if postgres:
-        return _with_visible(state, ctx)
     return None
-
-
-def _with_visible(state, ctx: TenantContext):
-    """Run the statement with the visible tenants' array as its parameter."""
-    value = {_VISIBLE.key: ctx.tenant_id_list}
-    if state.parameters is None:
-        state.parameters = {}
-    if state.is_executemany:
-        return state.invoke_statement(params=[value for _ in state.parameters])
-    return state.invoke_statement(params=value)
 
 
 @event.listens_for(Session, "before_flush")
@@ -374,12 +369,12 @@ def make_engine(url: str) -> sa.Engine:
             cursor.close()
 
         return engine
-    # No server-side prepared statements: a prepared statement soon gets a
-    # generic plan, which cannot fold a provider's list of client ids (one
-    # bind parameter each, in every scoped query) into a constant and re-reads
-    # it per row (bench/queue_page.py measured 15 ms -> 50 ms). Planning each
-    # statement for its values avoids that everywhere, and also keeps the app
-    # usable behind PgBouncer in transaction mode.
+    # No server-side prepared statements: PostgreSQL soon gives a prepared
+    # statement a generic plan, and the queue's first page planned generically
+    # took 180 ms against 15-20 ms planned for its values (measured 2026-12-02,
+    # 200 clients). Planning each statement for its values avoids that
+    # everywhere, and also keeps the app usable behind PgBouncer in transaction
+    # mode.
     return sa.create_engine(
         url,
         pool_pre_ping=True,

@@ -49,8 +49,7 @@ class TenantContext:
 
     @cached_property
     def tenant_id_list(self) -> list[uuid.UUID]:
-        """The tenant ids in a fixed order, built once per context (every scoped
-        statement of a request or job passes them as one array parameter)."""
+        """The tenant ids in a fixed order, built once per context."""
         return sorted(self.tenant_ids)
 
     @cached_property
