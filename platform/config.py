@@ -99,6 +99,12 @@ class Settings:
             "BATON_STRIPE_API_KEY": os.environ.get("BATON_STRIPE_API_KEY", "").strip() or None,
             # Another address for api.stripe.com (the test suite's stand-in).
             "BATON_STRIPE_API_BASE": os.environ.get("BATON_STRIPE_API_BASE", "").strip() or None,
+            # Another address for meter-events.stripe.com (the v2 meter event stream);
+            # unset: the API base when that is set, else Stripe's own.
+            "BATON_STRIPE_METER_EVENTS_BASE": os.environ.get(
+                "BATON_STRIPE_METER_EVENTS_BASE", ""
+            ).strip()
+            or None,
             "BATON_STRIPE_WEBHOOK_SECRET": os.environ.get("BATON_STRIPE_WEBHOOK_SECRET", "").strip()
             or None,
             # Days an unpaid invoice may stay unpaid before the provider's console

@@ -145,7 +145,8 @@ def pg_s3_app(pg_urls, s3_server, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def stripe_server():
-    """The stand-in for the Stripe API, its own process (tests/support/stripe_standin)."""
+    """The stand-in for the Stripe API and the meter-events host, its own process
+    (tests/support/stripe_standin)."""
     from tests.support.stripe_standin import stripe_standin
 
     with stripe_standin() as server:
@@ -164,5 +165,6 @@ def stripe_app(pg_urls, stripe_server, tmp_path_factory):
         migration_database_url=pg_urls.owner,
         BATON_STRIPE_API_KEY=API_KEY,
         BATON_STRIPE_API_BASE=stripe_server.url,
+        BATON_STRIPE_METER_EVENTS_BASE=stripe_server.meter_events_url,
         BATON_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
     )

@@ -1,14 +1,15 @@
 """A month of generated activity for three providers and six clients, pushed to
-the Stripe stand-in by real ``baton worker`` processes through Stripe failures
-(500s, a 429 with Retry-After), a worker killed mid-push and a replayed batch:
-afterwards the ledger and what Stripe holds (events and per-customer
-summaries) agree exactly, and the reconciliation finds no difference."""
+the Stripe stand-in's v2 meter event stream by real ``baton worker`` processes
+through Stripe failures (500s, a 429 with Retry-After), a worker killed
+mid-push and a replayed batch: afterwards the ledger and what Stripe holds
+(events and per-customer summaries) agree exactly, the reconciliation finds no
+difference, and each month's statement charges exactly the ledger's usage."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 import time_machine
@@ -18,7 +19,7 @@ from baton.platform.db import utcnow
 from baton.platform.outbox import DONE, OutboxMessage, emit
 from baton.procurement.handoff import review
 from baton.procurement.orders import chasers
-from baton.tenants.billing import ledger, reconcile
+from baton.tenants.billing import ledger, plans, reconcile, statements
 from baton.tenants.billing.push import PUSH_JOB
 from baton.tenants.billing.push_models import PushPause
 from tests.jobs.conftest import make_app, wait_for, worker_env
@@ -29,16 +30,56 @@ from tests.support import requirements as h
 from tests.support.stripe_standin import API_KEY, WEBHOOK_SECRET
 from tests.support.world import World, make_world
 
-METER_EVENTS = "/v1/billing/meter_events"
+STREAM = bp.STREAM
 DAYS = 26
+# Every metric at a flat unit price, nothing included: a statement's usage line
+# is the ledger's quantity times the price, so it can be checked by hand.
+PRICES = {
+    "requirement_accepted": Decimal("1.00"),
+    "po_released": Decimal("0.40"),
+    "po_line_released": Decimal("0.10"),
+    "change_order_released": Decimal("2.00"),
+    "supplier_chase_sent": Decimal("0.05"),
+    "document_storage_gb_month": Decimal("0.25"),
+}
+BASE_FEE = Decimal("250.00")
+# Chasers recorded straight into each provider's ledger: with them the push
+# has several 100-event chunks in flight, so a kill and a fault land mid-batch.
+BULK = 150
 
 
 def _stripe(server) -> dict:
     return {
         "BATON_STRIPE_API_KEY": API_KEY,
         "BATON_STRIPE_API_BASE": server.url,
+        "BATON_STRIPE_METER_EVENTS_BASE": server.meter_events_url,
         "BATON_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
+
+
+def _on_a_plan(app, world: World, since) -> None:
+    code = f"month-{world.suffix}"
+    with h.service_session(app) as session:
+        plans.create_plan(
+            session,
+            {
+                "code": code,
+                "name": f"Month {world.suffix}",
+                "currency": "EUR",
+                "base_fee": str(BASE_FEE),
+                "prices": {metric: f"0:0-@{price}" for metric, price in PRICES.items()},
+            },
+        )
+        plans.assign_plan(session, world.orgs["north"], code, at=since)
+
+
+def _months(start, end) -> list:
+    month, last = statements.month_start(start.date()), statements.month_start(end.date())
+    found = [month]
+    while month < last:
+        month = statements.shift(month, 1)
+        found.append(month)
+    return found
 
 
 def _activity(app, world: World, start) -> None:
@@ -105,7 +146,9 @@ def test_a_month_pushed_through_failures_matches_the_ledger_exactly(
     start = (utcnow() - timedelta(days=DAYS + 1)).replace(hour=0, minute=0, second=0)
     worlds = [make_world(app) for _ in range(3)]
     for world in worlds:
+        _on_a_plan(app, world, start - timedelta(days=40))
         _activity(app, world, start)
+        bp.record_usage(app, world, BULK)
     providers = [w.orgs["north"] for w in worlds]
     events = bp.ledger_events(app, *providers)
     assert {e.metric for e in events} == set(ledger.METRICS)
@@ -120,12 +163,14 @@ def test_a_month_pushed_through_failures_matches_the_ledger_exactly(
         tmp_path / "worker",
         BATON_STRIPE_API_KEY=API_KEY,
         BATON_STRIPE_API_BASE=stripe_server.url,
+        BATON_STRIPE_METER_EVENTS_BASE=stripe_server.meter_events_url,
     )
     processes.start(env, "relay")
     before = len(stripe_server.objects("meter_events"))
 
-    # 1. A worker killed mid-push: Stripe holds a few events, the ledger none as pushed.
-    stripe_server.stall(METER_EVENTS, after=10)
+    # 1. A worker killed mid-push: two chunks through, the rest held when it dies.
+    # Stripe then holds some events, the ledger none as pushed.
+    stripe_server.stall(STREAM, after=2)
     first = processes.start(env, "worker")
     _push_job(app)
     wait_for(lambda: stripe_server.held() > 0, what="the push to be mid-batch")
@@ -135,8 +180,8 @@ def test_a_month_pushed_through_failures_matches_the_ledger_exactly(
     assert _unpushed(app, providers) == len(events)
 
     # 2. Stripe fails: two 500s (the library retries them), then a 429 with Retry-After.
-    stripe_server.fail(METER_EVENTS, 500, count=2)
-    stripe_server.fail(METER_EVENTS, 429, count=1, retry_after=2)
+    stripe_server.fail(STREAM, 500, count=2)
+    stripe_server.fail(STREAM, 429, count=1, retry_after=2)
     processes.start(env, "worker")
     job = _push_job(app)
     wait_for(lambda: _done(app, job), what="the push that meets the faults")
@@ -148,11 +193,18 @@ def test_a_month_pushed_through_failures_matches_the_ledger_exactly(
     wait_for(lambda: _done(app, job) and _unpushed(app, providers) == 0, what="all pushed")
 
     # 3. A batch replayed (as if its commit had been lost): nothing is counted again.
+    held_before, posted_before = (
+        len(stripe_server.objects("meter_events")),
+        len(bp.stream_posts(stripe_server)),
+    )
     bp.unpush(app, [e.key for e in events[::2]])
     job = _push_job(app)
     wait_for(lambda: _done(app, job) and _unpushed(app, providers) == 0, what="the replay")
+    # Posted again (regrouped, so under new idempotency keys), counted by Stripe never.
+    assert len(bp.stream_posts(stripe_server)) > posted_before
+    assert len(stripe_server.objects("meter_events")) == held_before
 
-    statuses = [r["status"] for r in stripe_server.received(METER_EVENTS)]
+    statuses = [r["status"] for r in bp.stream_posts(stripe_server)]
     assert {429, 500} <= set(statuses)
     for world in worlds:
         north = world.orgs["north"]
@@ -184,3 +236,29 @@ def test_a_month_pushed_through_failures_matches_the_ledger_exactly(
             )
         )
     assert accepted == 3 * 3
+    # Each month's statement charges what the ledger holds, metric by metric.
+    months = _months(start, utcnow())
+    for world in worlds:
+        north = world.orgs["north"]
+        mine = [e for e in events if e.provider_id == north]
+        for month in months:
+            low, high = statements.bounds(month)
+            within = [e for e in mine if low <= e.occurred_at < high]
+            with h.service_session(app) as session:
+                statement = statements.provider_statement(session, north, month)
+            got = {m.metric: (m.quantity, m.events) for m in statement.metrics if m.events}
+            expected: dict[str, tuple[Decimal, int]] = {}
+            for e in within:
+                quantity, count = expected.get(e.metric, (Decimal(0), 0))
+                expected[e.metric] = (quantity + e.quantity, count + 1)
+            assert got == expected, (world.suffix, month)
+            usage = sum(
+                (
+                    (q * PRICES[m]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                    for m, (q, _) in expected.items()
+                ),
+                Decimal(0),
+            )
+            assert statement.usage_amount == usage
+            assert statement.total == BASE_FEE + usage
+            assert sum(c.usage_amount for c in statement.clients) == usage

@@ -1,19 +1,25 @@
 """The push to Stripe for tests: run it for chosen providers, read back what
-the ledger and the stand-in hold."""
+the ledger and the stand-in hold (its events and its log of stream POSTs)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Flask
 
-from baton.tenants.billing import push
+from baton.platform.db import utcnow
+from baton.tenants.billing import ledger, push
 from baton.tenants.billing.models import BillingAccount, UsageEvent
 from baton.tenants.billing.push_models import PushPause
 from tests.support import requirements as h
 from tests.support.stripe_standin import StripeStandIn
+from tests.support.world import World
+
+STREAM = "/v2/billing/meter_event_stream"
+SESSIONS = "/v2/billing/meter_event_session"
 
 
 def run_push(app: Flask, *provider_ids: uuid.UUID, **options) -> push.PushResult:
@@ -66,6 +72,55 @@ def standin_totals(stripe: StripeStandIn, customer: str | None) -> dict:
         metric = event["event_name"].removeprefix("baton_")
         totals[metric] = totals.get(metric, Decimal(0)) + Decimal(event["payload"]["value"])
     return totals
+
+
+def stream_posts(stripe: StripeStandIn) -> list[dict]:
+    """The stand-in's log of POSTs to the v2 meter event stream (body: ``params``)."""
+    return stripe.received(STREAM)
+
+
+def sessions_made(stripe: StripeStandIn) -> int:
+    return sum(r["status"] == 200 for r in stripe.received(SESSIONS))
+
+
+def identifiers(post: dict) -> list[str]:
+    """The identifiers a logged stream POST carried (none if it was malformed)."""
+    events = post["params"].get("events")
+    if not isinstance(events, list):
+        return []
+    return [e.get("identifier") for e in events if isinstance(e, dict)]
+
+
+def counted_identifiers(stripe: StripeStandIn) -> list[str]:
+    """Identifiers of every event in a stream POST Stripe took as new (202, not a
+    replay), in order: each ledger key should appear once."""
+    return [
+        identifier
+        for r in stream_posts(stripe)
+        if r["status"] == 202 and not r["replayed"]
+        for identifier in identifiers(r)
+    ]
+
+
+def record_usage(app: Flask, world: World, count: int, metric: str = "supplier_chase_sent"):
+    """``count`` usage events of north for acme over the last hours, straight into
+    the ledger (as the acts would record them); their keys."""
+    keys = [f"{metric}:{uuid.uuid4()}" for _ in range(count)]
+    start = utcnow() - timedelta(hours=6)
+    with h.service_session(app) as session:
+        for n, key in enumerate(keys):
+            ledger.record_quantity(
+                session,
+                metric=metric,
+                key=key,
+                quantity=Decimal(1 + n % 3),
+                tenant_id=world.orgs["acme"],
+                provider_id=world.orgs["north"],
+                occurred_at=start + timedelta(seconds=n),
+                entity_type="purchase_order",
+                entity_id=str(uuid.uuid4()),
+            )
+    return keys
 
 
 def unpush(app: Flask, keys: list[str]) -> None:

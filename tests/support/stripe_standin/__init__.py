@@ -27,6 +27,11 @@ class StripeStandIn:
 
     url: str
 
+    @property
+    def meter_events_url(self) -> str:
+        """The meter-events host's stand-in: the same process answers both."""
+        return self.url
+
     def state(self) -> dict:
         return http.get(f"{self.url}/_standin/state", timeout=10).json()
 
@@ -64,6 +69,15 @@ class StripeStandIn:
 
     def release(self) -> None:
         http.post(f"{self.url}/_standin/release", timeout=10).raise_for_status()
+
+    def expire_meter_sessions(self, token: str | None = None) -> None:
+        """The meter event session of ``token``, or every one, expires now
+        (Stripe's last 15 minutes)."""
+        http.post(
+            f"{self.url}/_standin/meter_event_sessions/expire",
+            json={"token": token} if token else {},
+            timeout=10,
+        ).raise_for_status()
 
     def invoice(self, customer: str, **fields) -> dict:
         """An invoice for ``customer``, as Stripe would make from a subscription."""

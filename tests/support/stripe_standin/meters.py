@@ -1,5 +1,6 @@
-"""Billing Meters: create, list, retrieve; meter events (deduplicated by
-``identifier``) and their summaries."""
+"""Billing Meters: create, list, retrieve; v1 meter events (deduplicated by
+``identifier``) and the summaries of every meter event, v1 or v2 (the v2
+stream is meter_stream.py; both count through ``count_event``)."""
 
 from __future__ import annotations
 
@@ -55,16 +56,28 @@ def retrieve(meter_id: str):
 
 
 # Stripe accepts meter events up to 35 days old and 5 minutes ahead.
-_MAX_AGE = 35 * 86400
-_MAX_AHEAD = 5 * 60
+MAX_AGE = 35 * 86400
+MAX_AHEAD = 5 * 60
 _WINDOWS = {"hour": 3600, "day": 86400}
 
 
-def _meter_named(event_name: str) -> dict | None:
+def count_event(event: dict) -> bool:
+    """Count ``event`` (its ``timestamp`` in Unix seconds), under ``STATE.lock``;
+    False when its identifier was counted before."""
+    events = STATE.table("meter_events")
+    if event["identifier"] in events:
+        return False
+    events[event["identifier"]] = event
+    key = (event["event_name"], event["payload"].get("stripe_customer_id"))
+    STATE.meter_index.setdefault(key, []).append(event)
+    return True
+
+
+def meter_named(event_name: str) -> dict | None:
     return next((m for m in STATE.table("meters").values() if m["event_name"] == event_name), None)
 
 
-def _number(raw: str | None) -> Decimal | None:
+def number(raw: str | None) -> Decimal | None:
     try:
         value = Decimal(str(raw))
     except (InvalidOperation, TypeError, ValueError):
@@ -80,7 +93,7 @@ def create_event():
     event_name = p.get("event_name")
     if not event_name:
         return stripe_error(400, "Missing required param: event_name.", param="event_name")
-    meter = _meter_named(event_name)
+    meter = meter_named(event_name)
     if meter is None:
         return stripe_error(
             400, f"No active meter was found for event_name '{event_name}'.", param="event_name"
@@ -95,7 +108,7 @@ def create_event():
             f"The payload's {customer_key} does not name a customer: {customer!r}.",
             param=f"payload[{customer_key}]",
         )
-    value = _number(payload.get(value_key))
+    value = number(payload.get(value_key))
     if value is None:
         return stripe_error(
             400,
@@ -103,7 +116,7 @@ def create_event():
             param=f"payload[{value_key}]",
         )
     timestamp = int(p.get("timestamp") or now())
-    if not (now() - _MAX_AGE <= timestamp <= now() + _MAX_AHEAD):
+    if not (now() - MAX_AGE <= timestamp <= now() + MAX_AHEAD):
         return stripe_error(
             400,
             "Timestamp must be within the past 35 calendar days or up to 5 minutes in the future.",
@@ -111,8 +124,7 @@ def create_event():
         )
     identifier = p.get("identifier") or STATE.new_id("evt_id")
     with STATE.lock:
-        events = STATE.table("meter_events")
-        if identifier in events:
+        if identifier in STATE.table("meter_events"):
             return stripe_error(
                 400,
                 f"An event with identifier '{identifier}' already exists; it is not counted again.",
@@ -128,7 +140,7 @@ def create_event():
             "payload": payload,
             "timestamp": timestamp,
         }
-        events[identifier] = event
+        count_event(event)
     return jsonify(event)
 
 
@@ -171,14 +183,11 @@ def event_summaries(meter_id: str):
         return stripe_error(400, "end_time must be after start_time.", param="end_time")
     customer_key = meter["customer_mapping"]["event_payload_key"]
     value_key = meter["value_settings"]["event_payload_key"]
+    if customer_key != "stripe_customer_id":
+        return stripe_error(400, "This stand-in maps customers by stripe_customer_id only.")
     with STATE.lock:
-        events = [
-            e
-            for e in STATE.table("meter_events").values()
-            if e["event_name"] == meter["event_name"]
-            and e["payload"].get(customer_key) == customer
-            and start <= e["timestamp"] < end
-        ]
+        indexed = STATE.meter_index.get((meter["event_name"], customer), [])
+        events = [e for e in indexed if start <= e["timestamp"] < end]
     edges = list(range(start, end, _WINDOWS[window])) if window else [start]
     summaries = []
     for i, low in enumerate(edges):

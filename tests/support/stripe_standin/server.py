@@ -1,17 +1,22 @@
 """The stand-in for the Stripe API: real HTTP, Stripe's encoding, Stripe's answers.
 
-The app reaches it through ``StripeClient(base_addresses={"api": ...})``
-(``BATON_STRIPE_API_BASE``), so every request is made by the real library.
+The app reaches it through ``StripeClient(base_addresses={"api": ...,
+"meter_events": ...})`` (``BATON_STRIPE_API_BASE``,
+``BATON_STRIPE_METER_EVENTS_BASE``), so every request is made by the real
+library.
 It runs as its own process (``python -m tests.support.stripe_standin.server
 --port N``), started once per test process by ``stripe_server`` in
 tests/conftest.py, and keeps its state in memory:
 
-* every request is checked (secret key, method and path known, POSTs carry an
-  ``Idempotency-Key``) and recorded: method, path, the decoded form
-  parameters, the key and the answer's status;
+* every request is checked (secret key, or a live meter event session's
+  token on the v2 stream; method and path known; POSTs carry an
+  ``Idempotency-Key``; v2 requests a ``Stripe-Version`` and a JSON body, as
+  stripe-python sends them) and recorded: method, path, the decoded form
+  parameters or the v2 JSON body, the key and the answer's status;
 * a POST replayed with the same key gets the first answer back unchanged; the
   same key with other parameters is refused (400 ``idempotency_error``), as
-  Stripe does;
+  Stripe does; answers that never reached the endpoint (401, 429) are not
+  kept, so a retry after them runs;
 * faults can be queued through the control API: the next n requests whose
   path starts with a prefix answer 429 (with ``Retry-After``) or 500;
 * a stall holds every request to a prefix after the first n until released,
@@ -22,7 +27,14 @@ tests/conftest.py, and keeps its state in memory:
 
 Control API, for tests only, under ``/_standin`` (no key needed): ``GET
 state``, ``GET requests``, ``POST faults``, ``POST reset``, ``POST stall``,
-``GET stall``, ``POST release``.
+``GET stall``, ``POST release``; ``POST meter_event_sessions/expire``
+(meter_stream.py).
+
+It serves on one process with a thread per connection (werkzeug's threaded
+server, keep-alive): state is plain dicts under one lock, so the control API
+reads what the app wrote. The hot paths are constant time per request: the
+parameters are decoded once per request, meter events are indexed by meter
+and customer for the summaries.
 """
 
 from __future__ import annotations
@@ -39,7 +51,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-RESOURCE_MODULES = ("customers", "meters", "invoices", "catalog", "subscriptions")
+RESOURCE_MODULES = ("customers", "meters", "meter_stream", "invoices", "catalog", "subscriptions")
+METER_STREAM = "/v2/billing/meter_event_stream"
 
 
 @dataclass
@@ -64,6 +77,8 @@ class State:
     objects: dict[str, dict[str, dict]] = field(default_factory=dict)
     requests: list[dict] = field(default_factory=list)
     idempotent: dict[str, tuple[str, dict, int, Any]] = field(default_factory=dict)
+    # Meter events by (event_name, customer), for the summaries (meters.py).
+    meter_index: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     stall: Stall | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -103,10 +118,33 @@ def _lists(value: Any) -> Any:
     return value
 
 
+def is_v2() -> bool:
+    return request.path.startswith("/v2/")
+
+
 def params() -> dict:
-    """The request's parameters: the form of a POST, the query of a GET."""
-    source = request.form if request.method == "POST" else request.args
-    return decode_form(list(source.items(multi=True)))
+    """The request's parameters: the JSON body of a v2 POST, the form of a v1
+    POST, the query of a GET; decoded once per request."""
+    cached = request.environ.get("standin.params")
+    if cached is None:
+        if request.method == "POST" and is_v2():
+            body = request.get_json(silent=True)
+            cached = body if isinstance(body, dict) else {}
+        else:
+            source = request.form if request.method == "POST" else request.args
+            cached = decode_form(list(source.items(multi=True)))
+        request.environ["standin.params"] = cached
+    return cached
+
+
+def v2_error(status: int, message: str, kind: str, code: str, param: str | None = None):
+    """A v2 API error: ``type`` says which error, ``code`` the specific reason."""
+    error = {"type": kind, "code": code, "message": message}
+    if param is not None:
+        error["param"] = param
+    response = jsonify({"error": error})
+    response.status_code = status
+    return response
 
 
 def stripe_error(
@@ -180,6 +218,7 @@ def create_app() -> Flask:
             STATE.objects.clear()
             STATE.requests.clear()
             STATE.idempotent.clear()
+            STATE.meter_index.clear()
             STATE.faults.clear()
             stall, STATE.stall = STATE.stall, None
         if stall is not None:
@@ -195,9 +234,9 @@ def create_app() -> Flask:
     def check_and_replay():
         if request.path.startswith("/_standin"):
             return None
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer sk_"):
-            return stripe_error(401, "Invalid API Key provided.")
+        refused = _authenticate()
+        if refused is not None:
+            return refused
         _hold_if_stalled()
         with STATE.lock:
             fault = next((f for f in STATE.faults if request.path.startswith(f.path_prefix)), None)
@@ -245,7 +284,9 @@ def create_app() -> Flask:
             return response
         _record(response.status_code)
         key = request.headers.get("Idempotency-Key")
-        if request.method == "POST" and key and response.status_code < 500:
+        # Refused before the endpoint ran (a bad token, a rate limit): nothing to replay.
+        kept = response.status_code < 500 and response.status_code not in (401, 429)
+        if request.method == "POST" and key and kept:
             with STATE.lock:
                 STATE.idempotent.setdefault(
                     key, (request.path, params(), response.status_code, response.get_json())
@@ -258,6 +299,39 @@ def create_app() -> Flask:
         return stripe_error(404, f"Unrecognized request URL ({request.method}: {request.path}).")
 
     return app
+
+
+def _authenticate() -> Response | None:
+    """The secret key everywhere but on the v2 stream, which takes a session
+    token; v2 requests must say their API version and send JSON."""
+    auth = request.headers.get("Authorization", "")
+    if request.path == METER_STREAM:
+        from tests.support.stripe_standin.meter_stream import check_token
+
+        refused = check_token(auth.removeprefix("Bearer "))
+        if refused is not None:
+            _record(refused.status_code)
+            return refused
+    elif not auth.startswith("Bearer sk_"):
+        return stripe_error(401, "Invalid API Key provided.")
+    if is_v2() and not request.headers.get("Stripe-Version"):
+        _record(400)
+        return v2_error(
+            400,
+            "v2 requests must send a Stripe-Version header.",
+            "invalid_request_error",
+            "missing_version",
+            "Stripe-Version",
+        )
+    if is_v2() and request.method == "POST" and not request.is_json:
+        _record(400)
+        return v2_error(
+            400,
+            "v2 requests take a JSON body (Content-Type: application/json).",
+            "invalid_request_error",
+            "invalid_body",
+        )
+    return None
 
 
 def _hold_if_stalled() -> None:
