@@ -167,8 +167,21 @@ def get_context(session: Session) -> TenantContext:
 def set_context(session: Session, ctx: TenantContext) -> None:
     """Attach the context; if a transaction is already open, apply it now too."""
     session.info["tenant_context"] = ctx
-    if session.in_transaction():
+    if session.in_transaction() and not _applied(session, ctx):
         _apply_pg_settings(session, session.connection(), ctx)
+
+
+def mark_applied(session: Session, ctx: TenantContext) -> None:
+    """The open transaction's settings already hold ``ctx``: a statement wrote
+    them itself (an API token's lookup does, to save the round trip), so
+    ``set_context`` need not send them again. Only for this transaction; the
+    next one applies them at BEGIN as usual."""
+    session.info["applied_context"] = (ctx, session.get_transaction())
+
+
+def _applied(session: Session, ctx: TenantContext) -> bool:
+    applied = session.info.get("applied_context")
+    return applied is not None and applied[0] == ctx and applied[1] is session.get_transaction()
 
 
 def _apply_pg_settings(session: Session, connection, ctx: TenantContext) -> None:

@@ -36,15 +36,16 @@ def resolve_identity(db_session: Session) -> Identity:
     if request.path.startswith("/api/"):
         if scheme.lower() != "bearer":  # auth schemes are case-insensitive (RFC 9110)
             return ANONYMOUS
-        token = services.token_owner(db_session, credentials.strip())
-        if token is None:
+        found = services.token_with_context(db_session, credentials.strip())
+        if found is None:
             return ANONYMOUS
+        token, context = found
         org = token.organisation
         return Identity(
             user=None,
             organisation=org,
             role=token.role,
-            context=services.context_for(db_session, org),
+            context=context,
             actor=Actor("api_token", str(token.id), f"API token {token.name} ({token.prefix}…)"),
             via_token=True,
             permissions=granted(org.kind, token.role),

@@ -69,6 +69,7 @@ from baton.tenants.tokens import (
     recent_audit,
     revoke_api_token,
     token_owner,
+    token_with_context,
 )
 
 __all__ = [
@@ -118,6 +119,7 @@ __all__ = [
     "sign_out",
     "throttle_problem",
     "token_owner",
+    "token_with_context",
     "usable_invitation",
     "user_emails",
     "user_names",

@@ -6,19 +6,22 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from baton.platform import audit
-from baton.platform.db import utcnow
+from baton.platform.db import mark_applied, utcnow
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.signing import hash_api_token, new_api_token
+from baton.platform.tenancy import CLIENT, PROVIDER, TenantContext
 from baton.tenants.models import (
     ApiToken,
+    Engagement,
     Membership,
     Organisation,
     User,
     roles_for,
 )
+from baton.tenants.organisations import context_for
 
 # --- API tokens ---------------------------------------------------------------------------
 
@@ -95,7 +98,7 @@ def revoke_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -
     return row
 
 
-def token_owner(session: Session, token: str) -> ApiToken | None:
+def _valid_token(token: str) -> list:
     # A token acts with its creator's say-so: once the creator is no longer an
     # active member (or no longer active at all), their tokens stop working.
     creator_active = (
@@ -109,21 +112,76 @@ def token_owner(session: Session, token: str) -> ApiToken | None:
         )
         .exists()
     )
-    row = session.scalar(
-        sa.select(ApiToken)
-        .options(joinedload(ApiToken.organisation))
-        .where(
-            ApiToken.token_hash == hash_api_token(token),
-            sa.or_(ApiToken.created_by_id.is_(None), creator_active),
-        )
-    )
-    if row is None or row.revoked_at is not None or not row.organisation.is_active:
-        return None
+    return [
+        ApiToken.token_hash == hash_api_token(token),
+        sa.or_(ApiToken.created_by_id.is_(None), creator_active),
+    ]
+
+
+def _touch(row: ApiToken) -> None:
     now = utcnow()
     # Written at most once a minute so busy integrations do not rewrite the row per call.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
+
+
+def token_owner(session: Session, token: str) -> ApiToken | None:
+    row = session.scalar(
+        sa.select(ApiToken).options(joinedload(ApiToken.organisation)).where(*_valid_token(token))
+    )
+    if row is None or row.revoked_at is not None or not row.organisation.is_active:
+        return None
+    _touch(row)
     return row
+
+
+def token_with_context(session: Session, token: str) -> tuple[ApiToken, TenantContext] | None:
+    """The token, its organisation and the tenants it may see, with the
+    transaction's row-level-security settings applied, in one round trip.
+
+    An API call's first statement: on PostgreSQL the settings are written by
+    the same SELECT that finds the token (``set_config`` in its column list,
+    evaluated only for the row that passed every check, so a revoked token
+    or an inactive organisation sets nothing). Elsewhere, three statements."""
+    if session.get_bind().dialect.name != "postgresql":
+        row = token_owner(session, token)
+        return (row, context_for(session, row.organisation)) if row is not None else None
+    org = aliased(Organisation, name="token_org")
+    engaged = (
+        sa.select(sa.func.array_agg(Engagement.client_id))
+        .where(Engagement.provider_id == org.id, Engagement.status == "active")
+        .scalar_subquery()
+    )
+    org_text = sa.cast(org.id, sa.Text)
+    # As tenants.organisations.context_for: a client sees itself, a provider
+    # itself and the clients actively engaging it.
+    client = org.kind == "client"
+    everyone = sa.func.array_append(sa.func.coalesce(engaged, sa.text("'{}'::uuid[]")), org.id)
+    visible = sa.case(
+        (client, sa.literal("{") + org_text + sa.literal("}")),
+        else_=sa.cast(everyone, sa.Text),
+    )
+    kind = sa.case((client, sa.literal(CLIENT)), else_=sa.literal(PROVIDER))
+    settings = [
+        sa.func.set_config("baton.org_id", org_text, True),
+        sa.func.set_config("baton.org_kind", kind, True),
+        sa.func.set_config("baton.tenant_ids", visible, True),
+        sa.func.set_config("baton.user_id", "", True),
+    ]
+    found = session.execute(
+        sa.select(ApiToken, org, *settings)
+        .join(org, org.id == ApiToken.organisation_id)
+        .options(contains_eager(ApiToken.organisation.of_type(org)))
+        .where(*_valid_token(token), ApiToken.revoked_at.is_(None), org.is_active.is_(True))
+    ).first()
+    if found is None:
+        return None
+    row, _, _, org_kind, tenant_ids, _ = found
+    ids = frozenset(uuid.UUID(t) for t in tenant_ids[1:-1].split(","))
+    ctx = TenantContext(row.organisation_id, org_kind, ids, None)
+    mark_applied(session, ctx)
+    _touch(row)
+    return row, ctx
 
 
 def recent_audit(session: Session, org_id: uuid.UUID, limit: int = 100) -> list[audit.AuditEvent]:

@@ -23,8 +23,8 @@ from baton.sourcing.requirements.models import (
     RequirementReview,
 )
 from baton.sourcing.requirements.queries import (
-    WITH_LINES,
     current_snapshot,
+    one_requirement,
     snapshot_readiness,
     snapshots_of,
 )
@@ -96,16 +96,10 @@ def get_for_provider(
     session: Session, provider_id: uuid.UUID, requirement_id: uuid.UUID, *, lock: bool = False
 ) -> Requirement:
     client_ids = engaged_client_ids(session, provider_id)
-    stmt = (
-        sa.select(Requirement)
-        .where(
-            Requirement.id == requirement_id, *provider_visible(session, provider_id, client_ids)
-        )
-        .options(*WITH_LINES)
+    stmt = sa.select(Requirement).where(
+        Requirement.id == requirement_id, *provider_visible(session, provider_id, client_ids)
     )
-    if lock:
-        stmt = stmt.with_for_update()
-    req = session.scalar(stmt)
+    req = one_requirement(session, stmt, lock)
     if req is None:
         raise NotFound("No such requirement.")
     return req

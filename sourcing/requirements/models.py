@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baton.platform.db import Base, IdMixin, ProviderOwned, TenantOwned, utcnow
+
+if TYPE_CHECKING:
+    from baton.sourcing.suppliers.models import Supplier
 
 STATUSES = (
     "draft",
@@ -71,6 +75,12 @@ class Requirement(IdMixin, ProviderOwned, Base):
         primaryjoin="and_(RequirementLine.requirement_id == Requirement.id, RequirementLine.tenant_id == Requirement.tenant_id)",
         foreign_keys="[RequirementLine.requirement_id, RequirementLine.tenant_id]",
         cascade="all, delete-orphan",
+    )
+    # For eager loading with the requirement (queries.READ_WITH_LINES); written
+    # through supplier_id, never through this.
+    supplier: Mapped[Supplier | None] = relationship(
+        primaryjoin="and_(foreign(Requirement.supplier_id) == Supplier.id, foreign(Requirement.tenant_id) == Supplier.tenant_id)",
+        viewonly=True,
     )
 
     __table_args__ = (

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from baton.platform.db import utc_today
 from baton.platform.errors import NotFound
@@ -33,19 +33,30 @@ from baton.tenants.models import Engagement, Organisation
 # One requirement with its lines and their specifications: three statements
 # however many lines it has.
 WITH_LINES = (selectinload(Requirement.lines).selectinload(RequirementLine.specs),)
+# A read's form: the supplier, the lines and their specifications in the
+# requirement's own statement (one round trip, one plan, and the row-level
+# policies judged once per table). A locking read keeps WITH_LINES: FOR UPDATE
+# cannot lock the nullable side of an outer join.
+READ_WITH_LINES = (
+    joinedload(Requirement.supplier),
+    joinedload(Requirement.lines).joinedload(RequirementLine.specs),
+)
+
+
+def one_requirement(session: Session, stmt: sa.Select, lock: bool) -> Requirement | None:
+    """The requirement ``stmt`` selects, with its supplier, lines and specifications."""
+    if lock:
+        return session.scalar(stmt.options(*WITH_LINES).with_for_update())
+    return session.scalars(stmt.options(*READ_WITH_LINES)).unique().one_or_none()
 
 
 def get_for_client(
     session: Session, client_id: uuid.UUID, requirement_id: uuid.UUID, *, lock: bool = False
 ) -> Requirement:
-    stmt = (
-        sa.select(Requirement)
-        .where(Requirement.tenant_id == client_id, Requirement.id == requirement_id)
-        .options(*WITH_LINES)
+    stmt = sa.select(Requirement).where(
+        Requirement.tenant_id == client_id, Requirement.id == requirement_id
     )
-    if lock:
-        stmt = stmt.with_for_update()
-    req = session.scalar(stmt)
+    req = one_requirement(session, stmt, lock)
     if req is None:
         raise NotFound("No such requirement.")
     return req

@@ -62,9 +62,9 @@ def test_one_requirement_costs_the_same_statements_with_one_line_or_twelve(pg_ap
     body = client.get(f"/api/v1/queue/{large}", headers=headers).get_json()
     assert len(body["lines"]) == 12 and all(line["spec_revision_ids"] for line in body["lines"])
     assert n_large == n_small, listing
-    # Token with its organisation, engaged clients, context, requirement, lines,
-    # their specifications, snapshot, supplier, begin/commit.
-    assert n_large <= 10, listing
+    # The token with its organisation, engaged clients and the RLS settings; the
+    # requirement with its supplier, lines and their specifications; the snapshot.
+    assert n_large <= 3, listing
 
 
 def test_the_clients_own_read_of_a_requirement_is_constant_too(pg_app, pg_world):
