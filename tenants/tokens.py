@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import timedelta
 
@@ -98,7 +99,7 @@ def revoke_api_token(session: Session, org: Organisation, token_id: uuid.UUID) -
     return row
 
 
-def _valid_token(token: str) -> list:
+def _valid_token(token_hash) -> list:
     # A token acts with its creator's say-so: once the creator is no longer an
     # active member (or no longer active at all), their tokens stop working.
     creator_active = (
@@ -113,7 +114,7 @@ def _valid_token(token: str) -> list:
         .exists()
     )
     return [
-        ApiToken.token_hash == hash_api_token(token),
+        ApiToken.token_hash == token_hash,
         sa.or_(ApiToken.created_by_id.is_(None), creator_active),
     ]
 
@@ -127,7 +128,9 @@ def _touch(row: ApiToken) -> None:
 
 def token_owner(session: Session, token: str) -> ApiToken | None:
     row = session.scalar(
-        sa.select(ApiToken).options(joinedload(ApiToken.organisation)).where(*_valid_token(token))
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.organisation))
+        .where(*_valid_token(hash_api_token(token)))
     )
     if row is None or row.revoked_at is not None or not row.organisation.is_active:
         return None
@@ -135,17 +138,10 @@ def token_owner(session: Session, token: str) -> ApiToken | None:
     return row
 
 
-def token_with_context(session: Session, token: str) -> tuple[ApiToken, TenantContext] | None:
-    """The token, its organisation and the tenants it may see, with the
-    transaction's row-level-security settings applied, in one round trip.
-
-    An API call's first statement: on PostgreSQL the settings are written by
-    the same SELECT that finds the token (``set_config`` in its column list,
-    evaluated only for the row that passed every check, so a revoked token
-    or an inactive organisation sets nothing). Elsewhere, three statements."""
-    if session.get_bind().dialect.name != "postgresql":
-        row = token_owner(session, token)
-        return (row, context_for(session, row.organisation)) if row is not None else None
+@functools.cache
+def _token_with_settings() -> sa.Select:
+    """Built once: the statement is the same for every call but the token's
+    hash, and building it costs more than a millisecond of Python per request."""
     org = aliased(Organisation, name="token_org")
     engaged = (
         sa.select(sa.func.array_agg(Engagement.client_id))
@@ -168,12 +164,30 @@ def token_with_context(session: Session, token: str) -> tuple[ApiToken, TenantCo
         sa.func.set_config("baton.tenant_ids", visible, True),
         sa.func.set_config("baton.user_id", "", True),
     ]
-    found = session.execute(
+    return (
         sa.select(ApiToken, org, *settings)
         .join(org, org.id == ApiToken.organisation_id)
         .options(contains_eager(ApiToken.organisation.of_type(org)))
-        .where(*_valid_token(token), ApiToken.revoked_at.is_(None), org.is_active.is_(True))
-    ).first()
+        .where(
+            *_valid_token(sa.bindparam("token_hash", type_=sa.String)),
+            ApiToken.revoked_at.is_(None),
+            org.is_active.is_(True),
+        )
+    )
+
+
+def token_with_context(session: Session, token: str) -> tuple[ApiToken, TenantContext] | None:
+    """The token, its organisation and the tenants it may see, with the
+    transaction's row-level-security settings applied, in one round trip.
+
+    An API call's first statement: on PostgreSQL the settings are written by
+    the same SELECT that finds the token (``set_config`` in its column list,
+    evaluated only for the row that passed every check, so a revoked token
+    or an inactive organisation sets nothing). Elsewhere, three statements."""
+    if session.get_bind().dialect.name != "postgresql":
+        row = token_owner(session, token)
+        return (row, context_for(session, row.organisation)) if row is not None else None
+    found = session.execute(_token_with_settings(), {"token_hash": hash_api_token(token)}).first()
     if found is None:
         return None
     row, _, _, org_kind, tenant_ids, _ = found
