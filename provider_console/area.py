@@ -28,6 +28,7 @@ AREA = Area(
         "baton.provider_console.orders.shipment_api:blp",
         "baton.provider_console.orders.issues_api:blp",
         "baton.provider_console.orders.change_orders_api:blp",
+        "baton.provider_console.followup.api:blp",
         "baton.provider_console.sla.api:blp",
         "baton.provider_console.billing.api:blp",
     ),

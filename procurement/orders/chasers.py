@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from baton.platform import audit, mail
 from baton.platform.db import among, utcnow
-from baton.platform.errors import Conflict
+from baton.platform.errors import Conflict, ValidationFailed
 from baton.platform.jobs import job
 from baton.platform.outbox import emit
 from baton.procurement.orders.follow_up import LATE_LINE, UNACKNOWLEDGED, chaser_due
@@ -80,7 +80,28 @@ def record_chase(
 
 def chase(session: Session, provider_id: uuid.UUID, po_id: uuid.UUID) -> PurchaseOrder:
     """A buyer's chaser, whenever the order is with the supplier and has a link."""
+    return _chase(session, get_for_provider(session, provider_id, po_id, lock=True))
+
+
+def chase_number(
+    session: Session, provider_id: uuid.UUID, po_id: uuid.UUID, number: int | None
+) -> tuple[PurchaseOrder, bool]:
+    """Send chaser ``number`` (the next one if None); a number already sent is a
+    retry and sends nothing. Returns the order and whether a chaser went."""
     po = get_for_provider(session, provider_id, po_id, lock=True)
+    if number is not None and number <= po.chase_count:
+        return po, False
+    if number is not None and number != po.chase_count + 1:
+        raise ValidationFailed(
+            {
+                "chase_no": f"{po.number} has had {po.chase_count} chaser(s);"
+                f" the next is number {po.chase_count + 1}."
+            }
+        )
+    return _chase(session, po), True
+
+
+def _chase(session: Session, po: PurchaseOrder) -> PurchaseOrder:
     if not PURCHASE_ORDER.in_group("followed_up", po.status):
         raise Conflict(
             f"{po.number} is {PURCHASE_ORDER.labels[po.status].lower()}: there is nothing"
