@@ -143,6 +143,23 @@ def send_shipment(opened: links.OpenedLink, token: str):
     return redirect(url_for(".order", token=token) + "#shipments")
 
 
+@bp.get("/<token>/packing-slip")
+@through_link()
+def attachment(opened: links.OpenedLink, token: str):
+    """A packing slip the supplier sent with one of this order's shipment
+    notices; the buyer's receipts and kept emails stay the buyer's."""
+    if not request.args.get("revision_id"):
+        # Nothing named: the order page, where the shipments are listed.
+        return _page(opened, token)
+    try:
+        revision_id = uuid.UUID(request.args.get("revision_id", ""))
+    except ValueError:
+        raise NotFound("No such packing slip on this order.") from None
+    return revision_response(
+        attachments.attachment_of(dbs(), opened.po, revision_id, supplier=True)
+    )
+
+
 @bp.get("/<token>/specification")
 @through_link()
 def specification(opened: links.OpenedLink, token: str):

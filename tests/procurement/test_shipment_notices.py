@@ -141,6 +141,41 @@ def test_the_buyer_and_the_client_see_the_notice_and_download_its_packing_slip(a
     assert buyer.get(href.replace(str(po_id), str(other_po))).status_code == 404
 
 
+def test_the_supplier_downloads_its_own_packing_slip_and_nothing_else_of_the_order(app, world):
+    po_id = s.acknowledged(app, world)
+    token = s.token(app, po_id)
+    supplier = app.test_client()
+    supplier.post(
+        f"/supplier/orders/{token}/shipments", data=s.notice_form() | {"packing_slip": s.slip()}
+    )
+    [href] = re.findall(
+        r'href="(/supplier/orders/[^"]+/packing-slip\?revision_id=[^"]+)"',
+        supplier.get(f"/supplier/orders/{token}").text,
+    )
+    download = supplier.get(href)
+    assert download.status_code == 200 and download.data == s.SLIP
+    # The buyer's receipt paperwork stays the buyer's, even on the same order.
+    buyer = _as(app, world.email("north_buyer"))
+    buyer.post(
+        f"/provider/orders/{po_id}/receive",
+        data={
+            "lines-1-quantity_received": "10",
+            "packing_slip": s.slip(b"%PDF-1.4 ours", "dn.pdf"),
+        },
+    )
+    [receipt] = s.receipts(app, po_id)
+    slip_id = str(receipt.packing_slip_revision_id)
+    assert (
+        supplier.get(f"/supplier/orders/{token}/packing-slip?revision_id={slip_id}").status_code
+        == 404
+    )
+    assert supplier.get(f"/supplier/orders/{token}/packing-slip?revision_id=x").status_code == 404
+    # Another order's link cannot reach this order's slip.
+    other_token = s.token(app, s.acknowledged(app, world))
+    stolen = href.replace(token, other_token)
+    assert supplier.get(stolen).status_code == 404 and s.SLIP not in supplier.get(stolen).data
+
+
 def test_the_buyer_records_a_phoned_notice_and_receives_against_it_with_a_packing_slip(app, world):
     po_id = s.acknowledged(app, world)
     buyer = _as(app, world.email("north_buyer"))

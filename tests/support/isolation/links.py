@@ -44,6 +44,7 @@ SIGNED_LINK_ENDPOINTS: dict[str, str] = {
     "supplier_orders.shipments_page": "supplier-order",
     "supplier_orders.send_shipment": "supplier-order",
     "supplier_orders.specification": "supplier-order",
+    "supplier_orders.attachment": "supplier-order",
     "supplier_issues.reply": "supplier-order",
     "supplier_issues.attachment": "supplier-order",
 }
