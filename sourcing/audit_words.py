@@ -119,6 +119,7 @@ ACTIONS = {
     "requirement.return": "Returned to the client",
     "requirement.cancel": "Cancelled",
     "requirement.order": "Ordered",
+    "requirement.reopen": "Back to ordering (an order line was removed or cancelled)",
     "requirement.close": "Closed",
     "requirement.assigned": "Buyer assigned",
     "requirement.unassigned": "Buyer unassigned",

@@ -38,7 +38,8 @@ from baton.sourcing.suppliers.models import Supplier
 def current_drift(session: Session, po: PurchaseOrder, proposed: Any = None) -> list[drifts.Drift]:
     """Every difference between the order and the snapshots its lines came from;
     with ``proposed`` (the order as a change order would make it), that one's."""
-    snap_ids = {line.snapshot_id for line in po.lines}
+    every = list(po.lines) + (list(proposed.lines) if proposed is not None else [])
+    snap_ids = {line.snapshot_id for line in every}
     snaps = {
         s.id: s
         for s in session.scalars(
@@ -48,7 +49,7 @@ def current_drift(session: Session, po: PurchaseOrder, proposed: Any = None) -> 
         )
     }
     ordered = ordered_quantities(
-        session, {po.tenant_id}, {line.requirement_line_id for line in po.lines}
+        session, {po.tenant_id}, {line.requirement_line_id for line in every}
     )
     found: list[drifts.Drift] = []
     first = snaps.get(po.lines[0].snapshot_id) if po.lines else None
@@ -69,7 +70,8 @@ def current_drift(session: Session, po: PurchaseOrder, proposed: Any = None) -> 
         )
         if snap_line is not None:
             total = ordered.get(line.requirement_line_id, Decimal(0))
-            total += line.quantity - in_force.get(line.line_no, line.quantity)
+            # A line a change order adds is on no order yet: all of it comes on top.
+            total += line.quantity - in_force.get(line.line_no, Decimal(0))
             if po.status == "cancelled":
                 total += line.quantity
             found += drifts.line_drift(line, snap_line, total)

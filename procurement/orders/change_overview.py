@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from baton.procurement.orders import change_approvals, change_orders, revisions, spec_changes
+from baton.procurement.orders import (
+    change_approvals,
+    change_lines,
+    change_orders,
+    revisions,
+    spec_changes,
+)
 from baton.procurement.orders.change_models import POChangeOrder
 from baton.procurement.orders.change_proposals import document_revisions
 from baton.procurement.orders.change_states import CHANGE_ORDER
@@ -45,9 +51,13 @@ def change_page(session: Session, po: PurchaseOrder, change: POChangeOrder) -> d
     numbers = {s["document_number"] for line in po.lines for s in line.specs or []}
     numbers |= {s["document_number"] for line in change.lines for s in line.get("specs") or []}
     approvals = [a for a in change_approvals.approvals_of(session, po) if a.change_id == change.id]
+    editable = CHANGE_ORDER.in_group("editable", change.status)
     return {
         "change": change,
         "proposed": {line["line_no"]: line for line in change.lines},
+        "po_lines": {line.line_no: line for line in po.lines},
+        # Handoff lines the buyer may add: only while the change is a draft.
+        "addable": change_lines.addable(session, po, change.lines) if editable else [],
         "spec_choices": document_revisions(session, po.tenant_id, numbers),
         "change_approvals": approvals,
         "change_people": user_names(

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from baton.procurement.orders import change_lines
 from baton.procurement.orders.drafting import _schedule
 from baton.procurement.orders.fields import decimal_value, text_value
 from baton.procurement.orders.models import PurchaseOrder
@@ -98,6 +99,7 @@ def proposal_total(lines: list[dict]) -> Decimal:
         (
             (Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01"))
             for line in lines
+            if not line.get("removed")
         ),
         Decimal(0),
     )
@@ -119,8 +121,16 @@ def diff(po: PurchaseOrder, header: dict, lines: list[dict]) -> list[dict]:
                 }
             )
     proposed = {line["line_no"]: line for line in lines}
+    po_lines = {line.line_no: line for line in po.lines}
     for cur in cur_lines:
         new = proposed.get(cur["line_no"], cur)
+        if new.get("removed"):
+            found.append(
+                _line_entry(
+                    cur["line_no"], change_lines.describe(cur, po_lines[cur["line_no"]]), "Removed"
+                )
+            )
+            continue
         for name in LINE_FIELDS:
             before, after = _shown(name, cur[name]), _shown(name, new[name])
             if before != after:
@@ -133,6 +143,11 @@ def diff(po: PurchaseOrder, header: dict, lines: list[dict]) -> list[dict]:
                         "after": after,
                     }
                 )
+    for line in lines:
+        if line.get("added"):
+            found.append(
+                _line_entry(line["line_no"], None, "Added: " + change_lines.describe(line))
+            )
     before, after = po.total, proposal_total(lines)
     if found and before != after:
         found.append(
@@ -145,6 +160,16 @@ def diff(po: PurchaseOrder, header: dict, lines: list[dict]) -> list[dict]:
             }
         )
     return found
+
+
+def _line_entry(line_no: int, before: str | None, after: str) -> dict:
+    return {
+        "line_no": line_no,
+        "field": "line",
+        "label": f"Line {line_no}",
+        "before": before,
+        "after": after,
+    }
 
 
 def spec_revisions(
@@ -228,6 +253,14 @@ def read_proposal(
             errors[prefix] = f"This order has no line {no}."
             continue
         line = by_no[no]
+        if "remove" in raw and change_lines.truthy(raw["remove"]):
+            if line.get("added"):
+                del by_no[no]  # an added line dropped again is simply not added
+            else:
+                line["removed"] = True
+            continue
+        if "remove" in raw:
+            line.pop("removed", None)
         try:
             if "quantity" in raw:
                 line["quantity"] = _dec(decimal_value(raw["quantity"]))
@@ -260,16 +293,24 @@ def read_proposal(
             errors[f"lines[{no}].specs"] = "Bind one revision of each document."
             continue
         by_no[no]["specs"] = [known[i] for i in chosen]
-    for no, line in by_no.items():
+    lines = change_lines.add(
+        session, po, [by_no[no] for no in sorted(by_no)], data.get("add"), errors
+    )
+    for line in lines:
+        no = line["line_no"]
         received = po_lines[no].received_quantity if no in po_lines else Decimal(0)
+        if line.get("removed"):
+            continue
         if f"lines[{no}].quantity" not in errors and Decimal(line["quantity"]) < received:
             errors[f"lines[{no}].quantity"] = (
                 f"Line {no} has {_dec(received)} received already; it cannot go below that."
             )
+    change_lines.check(po, lines, errors)
     if not errors and all(
-        Decimal(line["quantity"]) <= po_lines[line["line_no"]].received_quantity
+        line.get("removed")
+        or Decimal(line["quantity"])
+        <= (po_lines[line["line_no"]].received_quantity if line["line_no"] in po_lines else 0)
         for line in lines
-        if line["line_no"] in po_lines
     ):
         errors["lines"] = "Nothing would be left to deliver; close or cancel the order instead."
     return header, lines, errors
@@ -296,5 +337,20 @@ def as_order(po: PurchaseOrder, header: dict, lines: list[dict]) -> SimpleNamesp
                 specs=proposed[line.line_no]["specs"],
             )
             for line in po.lines
+            if line.line_no in proposed and not proposed[line.line_no].get("removed")
+        ]
+        + [
+            SimpleNamespace(
+                line_no=line["line_no"],
+                snapshot_id=uuid.UUID(line["added"]["snapshot_id"]),
+                requirement_line_id=uuid.UUID(line["added"]["requirement_line_id"]),
+                unit=line["added"].get("unit") or "ea",
+                quantity=Decimal(line["quantity"]),
+                unit_price=Decimal(line["unit_price"]),
+                schedule=line["schedule"],
+                specs=line["specs"],
+            )
+            for line in lines
+            if line.get("added")
         ],
     )

@@ -19,8 +19,8 @@ from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, ValidationFailed
 from baton.platform.outbox import emit
 from baton.platform.workflow import PROVIDER
+from baton.procurement.orders import change_lines, links, revisions
 from baton.procurement.orders import change_proposals as proposals
-from baton.procurement.orders import links, revisions
 from baton.procurement.orders.change_models import POChangeOrder
 from baton.procurement.orders.change_orders import get_change
 from baton.procurement.orders.change_states import CHANGE_ORDER
@@ -28,6 +28,7 @@ from baton.procurement.orders.drafting import order_total
 from baton.procurement.orders.models import POException, PurchaseOrder
 from baton.procurement.orders.queries import get_for_provider
 from baton.procurement.orders.release import SEND_PO
+from baton.procurement.orders.requirements import note_released, note_reopened
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.sourcing.documents.models import Document
 from baton.sourcing.suppliers.models import Supplier
@@ -65,6 +66,7 @@ def release(
     if change.base_revision != po.revision:
         raise Conflict("The order was revised since this change order was drafted; withdraw it.")
     _h, _l, errors = proposals.read_proposal(session, po, (change.header, change.lines), {})
+    errors |= change_lines.still_ready(session, po, change.lines)
     if errors:
         raise ValidationFailed(errors)
     supplier = session.get(Supplier, po.supplier_id)
@@ -77,9 +79,13 @@ def release(
     for name in proposals.HEADER_FIELDS:
         setattr(po, name, change.header.get(name))
     proposed = {line["line_no"]: line for line in change.lines}
+    dropped = {
+        line.requirement_id for line in po.lines if proposed.get(line.line_no, {}).get("removed")
+    }
+    change_lines.apply(session, po, change.lines)
     for line in po.lines:
         new = proposed.get(line.line_no)
-        if new is None:
+        if new is None or new.get("added"):
             continue
         line.quantity = Decimal(new["quantity"])
         line.unit_price = Decimal(new["unit_price"])
@@ -127,6 +133,10 @@ def release(
         session, change, "release", side=PROVIDER, changes={"revision": [None, po.revision]}
     )
     session.flush()
+    # Added lines may complete their handoffs; removed ones leave quantity to order again.
+    note_released(session, po)
+    if dropped:
+        note_reopened(session, po, dropped)
     revisions.freeze(session, po, change.id)
     emit(session, SEND_PO, {"po_id": str(po.id), "revision": po.revision}, about=po)
     return change

@@ -15,12 +15,30 @@ class SpecOutSchema(Schema):
     revision_no = fields.Integer()
 
 
+class AddedLineSchema(Schema):
+    key = fields.String(metadata={"description": "the ready line's key it was added from"})
+    requirement_id = fields.String()
+    client_reference = fields.String(allow_none=True)
+    item_code = fields.String(allow_none=True)
+    description = fields.String()
+    unit = fields.String()
+
+
 class ProposedLineSchema(Schema):
     line_no = fields.Integer()
     quantity = fields.String()
     unit_price = fields.String()
     schedule = fields.List(fields.Nested(DeliverySchema))
     specs = fields.List(fields.Nested(SpecOutSchema))
+    removed = fields.Boolean(
+        dump_default=False, metadata={"description": "the change order removes this line"}
+    )
+    added = fields.Nested(
+        AddedLineSchema,
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "set when the change order adds this line"},
+    )
 
 
 class DiffSchema(Schema):
@@ -79,6 +97,12 @@ class ChangeLineEditSchema(InputSchema):
         validate=validate.Length(max=10),
         metadata={"description": "the specification revision ids the line is bought to"},
     )
+    remove = fields.Boolean(
+        metadata={
+            "description": "true: remove the line (nothing received on it); false: keep it."
+            " An added line removed is simply not added."
+        }
+    )
 
 
 class ChangeEditSchema(InputSchema):
@@ -89,6 +113,14 @@ class ChangeEditSchema(InputSchema):
     incoterms = fields.String(allow_none=True, validate=validate.Length(max=40))
     notes = fields.String(allow_none=True, validate=validate.Length(max=10000))
     lines = fields.List(fields.Nested(ChangeLineEditSchema), validate=validate.Length(max=200))
+    add = fields.List(
+        fields.String(validate=validate.Length(max=80)),
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "keys of lines ready to order (GET /purchase-orders/ready) of this"
+            " order's client, supplier and currency, added as new lines"
+        },
+    )
 
 
 class ChangeCreateSchema(ChangeEditSchema):

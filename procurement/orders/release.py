@@ -28,7 +28,7 @@ from baton.procurement.orders.documents import pdf_for
 from baton.procurement.orders.fields import text_value
 from baton.procurement.orders.models import PurchaseOrder
 from baton.procurement.orders.queries import WITH_LINES, get_for_provider
-from baton.procurement.orders.requirements import note_released
+from baton.procurement.orders.requirements import note_released, note_reopened
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.sourcing.documents.models import Document, DocumentRevision
 from baton.sourcing.documents.services import add_revision, create_document
@@ -76,6 +76,7 @@ def cancel(
     po.cancel_reason = reason
     po.cancelled_at = utcnow()
     if was_released:
+        note_reopened(session, po, {line.requirement_id for line in po.lines})
         emit(session, SEND_CANCELLATION, {"po_id": str(po.id), "revision": po.revision}, about=po)
     return po
 

@@ -20,8 +20,10 @@ from baton.sourcing.requirements.handoff import transition
 from baton.sourcing.requirements.models import HandoffSnapshot, Requirement
 
 
-def _requirements(session: Session, po: PurchaseOrder) -> list[Requirement]:
-    ids = {line.requirement_id for line in po.lines}
+def _requirements(
+    session: Session, po: PurchaseOrder, ids: set[uuid.UUID] | None = None
+) -> list[Requirement]:
+    ids = {line.requirement_id for line in po.lines} if ids is None else ids
     return list(
         session.scalars(
             sa.select(Requirement)
@@ -42,18 +44,32 @@ def _released_quantities(orders: list[PurchaseOrder]) -> dict[uuid.UUID, Decimal
     return found
 
 
+def _covered(session: Session, req: Requirement) -> bool:
+    """Whether released orders carry every line of the accepted snapshot in full."""
+    snap = session.get(HandoffSnapshot, req.current_snapshot_id)
+    released = _released_quantities(orders_of_requirement(session, req.tenant_id, req.id))
+    return all(
+        released.get(uuid.UUID(line["line_id"]), Decimal(0)) >= Decimal(line.get("quantity") or 0)
+        for line in snap.payload["lines"]
+    )
+
+
 def note_released(session: Session, po: PurchaseOrder) -> None:
     for req in _requirements(session, po):
         if req.status != "accepted" or req.current_snapshot_id is None:
             continue
-        snap = session.get(HandoffSnapshot, req.current_snapshot_id)
-        released = _released_quantities(orders_of_requirement(session, req.tenant_id, req.id))
-        if all(
-            released.get(uuid.UUID(line["line_id"]), Decimal(0))
-            >= Decimal(line.get("quantity") or 0)
-            for line in snap.payload["lines"]
-        ):
+        if _covered(session, req):
             transition(session, req, "order", side=PROVIDER)
+
+
+def note_reopened(session: Session, po: PurchaseOrder, requirement_ids: set[uuid.UUID]) -> None:
+    """Requirements an order no longer covers in full (a line removed by a change
+    order, a released order cancelled) go back to ordering: what is left shows
+    as ready to order again."""
+    for req in _requirements(session, po, requirement_ids):
+        ordered = req.status == "ordered" and req.current_snapshot_id is not None
+        if ordered and not _covered(session, req):
+            transition(session, req, "reopen", side=PROVIDER)
 
 
 def note_finished(session: Session, po: PurchaseOrder) -> None:

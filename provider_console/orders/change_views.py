@@ -50,10 +50,13 @@ def change_edits(form) -> dict:
     lines = forms.line_edits(form)
     for row in lines:
         row.pop("unit", None)
+        # The form shows every line with its box: unticked keeps (or restores) it.
+        row["remove"] = bool(row.get("remove"))
         prefix = f"lines-{row['line_no']}-"
         if prefix + "specs" in form:
             row["specs"] = [v for v in form.getlist(prefix + "specs") if v.strip()][:MAX_SPECS]
     data["lines"] = lines
+    data["add"] = [k for k in form.getlist("add") if k.strip()]
     return data
 
 

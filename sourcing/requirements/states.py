@@ -64,6 +64,8 @@ REQUIREMENT = Machine(
         # Purchase orders move accepted requirements on; their own clocks take over.
         Transition("order", ("accepted",), "ordered", side=PROVIDER, verb="ordered"),
         Transition("close", ("ordered",), "closed", side=SYSTEM, verb="closed"),
+        # An order line removed or cancelled: quantity is to order again.
+        Transition("reopen", ("ordered",), "accepted", side=PROVIDER, verb="reopened"),
     ],
     groups={
         "open": OPEN,
