@@ -11,6 +11,8 @@ import time
 
 import structlog
 from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from baton.platform import jobs
@@ -149,7 +151,24 @@ def _security_headers(response):
     return response
 
 
+class SignerOnceSessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie sessions build their signer (itsdangerous, with its key
+    derivation) on every request, a tenth of a millisecond each time, though
+    it changes only with the app's secret keys: build it once per key set."""
+
+    _signer: tuple[tuple, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._signer
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            self._signer = cached  # one assignment: a thread sees the old or the new pair
+        return cached[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SignerOnceSessionInterface()
     app.before_request(_before)
     app.after_request(_after)
     app.after_request(_security_headers)

@@ -173,3 +173,19 @@ def test_a_viewer_cannot_read_someone_elses_import_task(app, world):
     admin = app.test_client()
     login(admin, world.email("acme_admin"))
     assert admin.get(f"/organisation/tasks/{task_id}").status_code == 200
+
+
+def test_rotating_the_secret_key_ends_old_sessions_unless_it_stays_a_fallback(
+    app, world, monkeypatch
+):
+    # The cookie signer is built once per key set (platform/web.py): a new key
+    # must still be noticed by the very next request.
+    browser = app.test_client()
+    login(browser, world.email("acme_admin"))
+    assert browser.get(PAGE).status_code == 200
+    old = app.secret_key
+    monkeypatch.setitem(app.config, "SECRET_KEY", "rotated-" + old)
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old])
+    assert browser.get(PAGE).status_code == 200
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
+    assert browser.get(PAGE).status_code == 302
