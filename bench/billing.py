@@ -89,7 +89,7 @@ def time_releases(app, count: int) -> dict[str, float]:
     timings: dict[str, list[float]] = {"metered": [], "unmetered": []}
     for i, po_id in enumerate(drafts):
         mode = "metered" if i % 2 == 0 else "unmetered"
-        metering.install(ledger.record if mode == "metered" else (lambda session, usage: None))
+        metering.install(ledger.record if mode == "metered" else (lambda session, usages: None))
         started = time.perf_counter()
         with h.as_provider(app, world) as (session, _):
             release.release(session, world.orgs["north"], po_id)

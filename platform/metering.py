@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +44,8 @@ class Usage:
     action: str
     entity_type: str
     entity_id: str
+    # Known from the subject (an order names its engagement): no lookup then.
+    engagement_id: uuid.UUID | None = None
 
 
 def _one(subject: Any) -> int:
@@ -62,10 +64,16 @@ class Meter:
     quantity: Callable[[Any], int | Decimal] = _one
     # Whose usage it is; an act with no provider (a client's own) is not billed.
     provider: Callable[[Any], uuid.UUID | None] = lambda subject: subject.provider_id
+    # The engagement it is billed under, where the subject knows it.
+    engagement: Callable[[Any], uuid.UUID | None] = lambda subject: getattr(
+        subject, "engagement_id", None
+    )
 
 
 class Recorder(Protocol):
-    def __call__(self, session: Session, usage: Usage) -> None: ...
+    """Writes the usage of one act (all its meters) in one statement."""
+
+    def __call__(self, session: Session, usages: Sequence[Usage]) -> None: ...
 
 
 _recorder: list[Recorder] = []
@@ -97,6 +105,7 @@ def on_audit(session: Session, event: Any) -> None:
         return
     if not _recorder:
         raise RuntimeError("no usage ledger installed (is the tenants area declared?)")
+    usages = []
     for meter in declared:
         subject = session.get(meter.subject, uuid.UUID(event.entity_id))
         provider_id = meter.provider(subject) if subject is not None else None
@@ -105,8 +114,7 @@ def on_audit(session: Session, event: Any) -> None:
         quantity = Decimal(meter.quantity(subject))
         if quantity <= 0:
             continue
-        _recorder[0](
-            session,
+        usages.append(
             Usage(
                 metric=meter.metric,
                 key=meter.key(subject),
@@ -117,5 +125,9 @@ def on_audit(session: Session, event: Any) -> None:
                 action=event.action,
                 entity_type=event.entity_type,
                 entity_id=event.entity_id,
-            ),
+                engagement_id=meter.engagement(subject),
+            )
         )
+    if usages:
+        # One round trip for the act's meters (an order and its lines).
+        _recorder[0](session, usages)

@@ -10,6 +10,7 @@ fails the act; no savepoint, no extra round trip.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -55,24 +56,30 @@ def _insert(session: Session):
     return (postgresql if dialect == "postgresql" else sqlite).insert(UsageEvent)
 
 
-def record(session: Session, usage: Usage) -> None:
-    """Write one usage event unless its key was metered already."""
-    values = {
-        "id": uuid.uuid4(),
-        "created_at": usage.occurred_at,
-        "tenant_id": usage.tenant_id,
-        "provider_id": usage.provider_id,
-        "engagement_id": engagement_id(session, usage.provider_id, usage.tenant_id),
-        "metric": usage.metric,
-        "quantity": usage.quantity,
-        "occurred_at": usage.occurred_at,
-        "key": usage.key,
-        "action": usage.action,
-        "entity_type": usage.entity_type,
-        "entity_id": usage.entity_id,
-        "push_attempts": 0,
-    }
-    statement = _insert(session).values(**values)
+def record(session: Session, usages: Sequence[Usage]) -> None:
+    """Write the usage events whose keys were not metered already, in one INSERT."""
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "created_at": usage.occurred_at,
+            "tenant_id": usage.tenant_id,
+            "provider_id": usage.provider_id,
+            "engagement_id": usage.engagement_id
+            or engagement_id(session, usage.provider_id, usage.tenant_id),
+            "metric": usage.metric,
+            "quantity": usage.quantity,
+            "occurred_at": usage.occurred_at,
+            "key": usage.key,
+            "action": usage.action,
+            "entity_type": usage.entity_type,
+            "entity_id": usage.entity_id,
+            "push_attempts": 0,
+        }
+        for usage in usages
+    ]
+    if not rows:
+        return
+    statement = _insert(session).values(rows)
     session.execute(statement.on_conflict_do_nothing(index_elements=["tenant_id", "key"]))
 
 
@@ -91,15 +98,17 @@ def record_quantity(
     """A metered quantity that is not one audited act (document storage per month)."""
     record(
         session,
-        Usage(
-            metric=metric,
-            key=key,
-            quantity=quantity,
-            tenant_id=tenant_id,
-            provider_id=provider_id,
-            occurred_at=occurred_at,
-            action=metric,
-            entity_type=entity_type,
-            entity_id=entity_id,
-        ),
+        [
+            Usage(
+                metric=metric,
+                key=key,
+                quantity=quantity,
+                tenant_id=tenant_id,
+                provider_id=provider_id,
+                occurred_at=occurred_at,
+                action=metric,
+                entity_type=entity_type,
+                entity_id=entity_id,
+            )
+        ],
     )
