@@ -16,6 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from baton.platform.db import Base, IdMixin, ProviderOwned, TenantOwned, utcnow
 
+# Imported, not only named: the supplier relationship needs the mapped class
+# registered whichever module is imported first.
+from baton.sourcing.suppliers.models import Supplier
+
 PO_STATUSES = (
     "draft",
     "pending_approval",
@@ -87,6 +91,12 @@ class PurchaseOrder(IdMixin, ProviderOwned, Base):
 
     lines: Mapped[list[POLine]] = relationship(
         order_by="POLine.line_no", cascade="all, delete-orphan", **_lines_join("POLine")
+    )
+    # For reading the order with its supplier in one statement; never written through.
+    supplier: Mapped[Supplier | None] = relationship(
+        primaryjoin="and_(foreign(PurchaseOrder.supplier_id) == Supplier.id,"
+        " foreign(PurchaseOrder.tenant_id) == Supplier.tenant_id)",
+        viewonly=True,
     )
 
     __table_args__ = (

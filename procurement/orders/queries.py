@@ -7,7 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from baton.platform.db import among
 from baton.platform.errors import NotFound
@@ -23,6 +23,16 @@ from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.tenants.services import engaged_client_ids
 
 WITH_LINES = (selectinload(PurchaseOrder.lines),)
+# One order by id: its lines and supplier joined in the same statement.
+READ_WITH_LINES = (joinedload(PurchaseOrder.lines), joinedload(PurchaseOrder.supplier))
+
+
+def one_order(session: Session, stmt: sa.Select, lock: bool) -> PurchaseOrder | None:
+    """The order ``stmt`` selects with its lines. A locked read locks the order's
+    row alone (``FOR UPDATE OF``) and reads its lines after, as it always did."""
+    if lock:
+        return session.scalar(stmt.options(*WITH_LINES).with_for_update(of=PurchaseOrder))
+    return session.scalars(stmt.options(*READ_WITH_LINES)).unique().one_or_none()
 
 
 def provider_scope(session: Session, provider_id: uuid.UUID) -> list:
@@ -35,14 +45,10 @@ def provider_scope(session: Session, provider_id: uuid.UUID) -> list:
 def get_for_provider(
     session: Session, provider_id: uuid.UUID, po_id: uuid.UUID, *, lock: bool = False
 ) -> PurchaseOrder:
-    stmt = (
-        sa.select(PurchaseOrder)
-        .where(PurchaseOrder.id == po_id, *provider_scope(session, provider_id))
-        .options(*WITH_LINES)
+    stmt = sa.select(PurchaseOrder).where(
+        PurchaseOrder.id == po_id, *provider_scope(session, provider_id)
     )
-    if lock:
-        stmt = stmt.with_for_update(of=PurchaseOrder)
-    po = session.scalar(stmt)
+    po = one_order(session, stmt, lock)
     if po is None:
         raise NotFound("No such purchase order.")
     return po
@@ -52,18 +58,12 @@ def get_for_client(
     session: Session, tenant_id: uuid.UUID, po_id: uuid.UUID, *, lock: bool = False
 ) -> PurchaseOrder:
     """The client sees its orders once a buyer submits them; a draft is the provider's."""
-    stmt = (
-        sa.select(PurchaseOrder)
-        .where(
-            PurchaseOrder.id == po_id,
-            PurchaseOrder.tenant_id == tenant_id,
-            PurchaseOrder.submitted_at.is_not(None),
-        )
-        .options(*WITH_LINES)
+    stmt = sa.select(PurchaseOrder).where(
+        PurchaseOrder.id == po_id,
+        PurchaseOrder.tenant_id == tenant_id,
+        PurchaseOrder.submitted_at.is_not(None),
     )
-    if lock:
-        stmt = stmt.with_for_update(of=PurchaseOrder)
-    po = session.scalar(stmt)
+    po = one_order(session, stmt, lock)
     if po is None:
         raise NotFound("No such purchase order.")
     return po

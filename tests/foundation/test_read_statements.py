@@ -128,3 +128,22 @@ def test_a_queue_search_costs_no_more_statements_than_the_plain_queue(pg_app, pg
     )
     assert len(client.get("/api/v1/queue?q=searchable", headers=headers).json["items"]) == 4
     assert searched == plain, listing
+
+
+def test_one_purchase_order_costs_the_same_statements_with_one_line_or_five(pg_app, pg_world):
+    from tests.support import orders as o
+
+    app, world = pg_app, pg_world
+    supplier = h.make_supplier(app, world)
+    small = o.released(app, world, supplier_id=supplier)
+    rid = o.accepted(app, world, supplier, lines=[h.good_line() for _ in range(5)])
+    large = o.draft(app, world, rid)
+    headers = h.api_headers(app, world.orgs["north"], "buyer")
+    client = app.test_client()
+    path = "/api/v1/purchase-orders/{}"
+    n_small, _ = _count(app, lambda: client.get(path.format(small), headers=headers))
+    n_large, listing = _count(app, lambda: client.get(path.format(large), headers=headers))
+    assert len(client.get(path.format(large), headers=headers).get_json()["lines"]) == 5
+    assert n_large == n_small, listing
+    # The token with everything it resolves; the order with its lines and supplier.
+    assert n_large <= 2, listing
