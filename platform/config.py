@@ -107,6 +107,11 @@ class Settings:
             or None,
             "BATON_STRIPE_WEBHOOK_SECRET": os.environ.get("BATON_STRIPE_WEBHOOK_SECRET", "").strip()
             or None,
+            # The thin-payload event destination's own signing secret (meter error reports).
+            "BATON_STRIPE_THIN_WEBHOOK_SECRET": os.environ.get(
+                "BATON_STRIPE_THIN_WEBHOOK_SECRET", ""
+            ).strip()
+            or None,
             # Days an unpaid invoice may stay unpaid before the provider's console
             # turns read-only (suppliers' links and clients' portals keep working).
             "BATON_BILLING_GRACE_DAYS": float(os.environ.get("BATON_BILLING_GRACE_DAYS") or 14),

@@ -77,3 +77,8 @@ def pushing_enabled() -> bool:
 
 def webhook_secret() -> str | None:
     return current_app.config.get("BATON_STRIPE_WEBHOOK_SECRET") or None
+
+
+def thin_webhook_secret() -> str | None:
+    """The signing secret of the event destination that sends thin events."""
+    return current_app.config.get("BATON_STRIPE_THIN_WEBHOOK_SECRET") or None

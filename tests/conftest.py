@@ -156,7 +156,7 @@ def stripe_server():
 @pytest.fixture(scope="session")
 def stripe_app(pg_urls, stripe_server, tmp_path_factory):
     """PostgreSQL plus Stripe (the stand-in): metering pushed, webhooks signed."""
-    from tests.support.stripe_standin import API_KEY, WEBHOOK_SECRET
+    from tests.support.stripe_standin import API_KEY, THIN_WEBHOOK_SECRET, WEBHOOK_SECRET
 
     return _make_app(
         tmp_path_factory,
@@ -167,4 +167,5 @@ def stripe_app(pg_urls, stripe_server, tmp_path_factory):
         BATON_STRIPE_API_BASE=stripe_server.url,
         BATON_STRIPE_METER_EVENTS_BASE=stripe_server.meter_events_url,
         BATON_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        BATON_STRIPE_THIN_WEBHOOK_SECRET=THIN_WEBHOOK_SECRET,
     )

@@ -50,6 +50,9 @@ class UsageEvent(IdMixin, BillingScoped, Base):
     # Pushed to Stripe's meter (embedded mode: never; the page shows what would be).
     pushed_at: Mapped[datetime | None]
     push_attempts: Mapped[int] = mapped_column(default=0)
+    # Stripe took the event on the stream, then refused it (meter_errors.py):
+    # its code and message, for the person who puts it right.
+    push_error: Mapped[str | None] = mapped_column(sa.String(200))
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "key", name="uq_usage_events_key"),

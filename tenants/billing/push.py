@@ -17,8 +17,9 @@ customer, and posts the batch as chunks of 100 events over a few threads
   batch: what was accepted is marked pushed, the rest waits, and no run starts
   before ``Retry-After`` has passed (``PushPause``);
 * the stream validates events after answering, so a refused event never
-  comes back here: Stripe reports it (``v1.billing.meter.error_report_triggered``)
-  and the daily reconciliation (``reconcile.py``) shows the difference. A
+  comes back here: Stripe reports it (``v1.billing.meter.error_report_triggered``),
+  ``meter_errors.py`` un-pushes and flags the rows it names, and the daily
+  reconciliation (``reconcile.py``) shows any it does not name. A
   chunk refused as a whole (400) counts one in ``push_attempts`` of its rows,
   which are left for people after ``MAX_REFUSALS``.
 

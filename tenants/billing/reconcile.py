@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from baton.platform.db import utcnow
 from baton.platform.jobs import job
-from baton.platform.notify import notify
 from baton.platform.stripe_client import stripe_client
+from baton.tenants.billing.alerts import alert_operators
 from baton.tenants.billing.ledger import METRICS
 from baton.tenants.billing.models import BillingAccount, UsageEvent
 from baton.tenants.billing.push_models import Reconciliation
@@ -142,8 +142,6 @@ def reconcile_provider(
 
 
 def _alert(session: Session, account: BillingAccount, day: date, rows: list[Reconciliation]):
-    from baton.platform.directory import directory
-
     provider = session.get(Organisation, account.provider_id)
     lines = [
         f"{METRICS[r.metric]}, {'the day' if r.period == 'day' else 'the month to date'}:"
@@ -151,21 +149,16 @@ def _alert(session: Session, account: BillingAccount, day: date, rows: list[Reco
         f" (difference {r.difference.normalize():f}; unpushed {r.unpushed_value.normalize():f})"
         for r in rows
     ]
-    operators = directory().operator_emails(session)
     log.error(
         "billing_reconciliation_differs",
         provider_id=str(account.provider_id),
         day=day.isoformat(),
         differences=len(rows),
     )
-    if not operators:
-        log.critical("billing_reconciliation_alert_without_operator")
-        return
-    notify(
+    alert_operators(
         session,
         key=f"billing-reconcile:{account.provider_id}:{day.isoformat()}",
         subject=f"Stripe's usage for {provider.name} differs from the ledger on {day.isoformat()}",
-        to=operators,
         lines=[
             *lines,
             f"Stripe customer {account.stripe_customer_id}. Nothing was changed; run"

@@ -11,6 +11,10 @@ the directory (``billing_accounts``) and then writes that provider's audit
 chain, which row-level security allows only to the provider's context or
 the service role. It touches exactly one provider per event.
 
+Thin events (a v2 event destination, ``object: v2.core.event``) name no
+customer; the one Baton takes, Stripe's meter error report, is handled by
+``meter_errors`` through the same store-once path.
+
 Stripe does not promise order. Each event carries its ``created`` time; the
 account keeps the time of the newest event that set its status
 (``status_event_at``), and an older event arriving late is stored with its
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 from baton.platform import audit
 from baton.platform.db import utcnow
 from baton.platform.jobs import job
+from baton.tenants.billing import meter_errors
 from baton.tenants.billing.models import BillingAccount, StripeEvent
 from baton.tenants.billing.states import BILLING_ACCOUNT, STRIPE_STATUS, action_to
 
@@ -47,6 +52,10 @@ def stripe_event(session: Session, payload: dict) -> None:
     event = payload["event"]
     stored = _stored(session, event)
     if stored.processed_at is not None:
+        return
+    if meter_errors.is_thin(event):
+        stored.outcome = meter_errors.apply(session, stored, event)[:200]
+        stored.processed_at = utcnow()
         return
     account = _account_for(session, event)
     if account is None:
@@ -79,7 +88,11 @@ def _stored(session: Session, event: dict) -> StripeEvent:
 
 
 def _created(event: dict) -> datetime:
-    return datetime.fromtimestamp(int(event.get("created") or 0), UTC)
+    created = event.get("created") or 0
+    if isinstance(created, str):
+        # A thin event's time is RFC 3339 (``2026-12-03T07:10:00.250Z``).
+        return datetime.fromisoformat(created.replace("Z", "+00:00"))
+    return datetime.fromtimestamp(int(created), UTC)
 
 
 def _object(event: dict) -> dict:

@@ -110,10 +110,10 @@ def test_events_stripe_cannot_use_are_accepted_then_dropped_with_a_reason(stripe
     _send(client, events)
     errors = stripe_server.objects("meter_event_errors")
     assert [errors[e["identifier"]]["code"] for e in events] == [
-        "meter_not_found",
-        "no_customer_defined",
+        "no_meter",
+        "meter_event_customer_not_found",
         "timestamp_too_far_in_past",
-        "invalid_value",
+        "meter_event_invalid_value",
     ]
     assert not set(bp.standin_events(stripe_server, customer)) & {e["identifier"] for e in events}
 

@@ -25,6 +25,10 @@ PUBLIC_ENDPOINTS: dict[str, str] = {
     "stripe_webhook.receive": (
         "Stripe's webhook: acts only on a body signed with the endpoint's secret, shows no data"
     ),
+    "stripe_webhook.receive_thin": (
+        "Stripe's thin events (v2 event destination): acts only on a body signed with that"
+        " destination's secret, shows no data"
+    ),
 }
 # Registered only in some configurations; listed so they pass where they exist.
 _DEV_MAIL = (

@@ -19,6 +19,8 @@ from tests.support.services import free_port, wait_for_port
 
 API_KEY = "sk_test_baton_standin"
 WEBHOOK_SECRET = "whsec_baton_standin"
+# The thin-payload event destination's own secret (Stripe gives each destination one).
+THIN_WEBHOOK_SECRET = "whsec_baton_standin_thin"
 
 
 @dataclass
@@ -86,6 +88,37 @@ class StripeStandIn:
         )
         response.raise_for_status()
         return response.json()
+
+    def meter_error_reports(
+        self,
+        customer: str | None = None,
+        *,
+        secret: str = THIN_WEBHOOK_SECRET,
+        samples: int | None = None,
+        timestamp: int | None = None,
+    ) -> list[tuple[str, bytes, dict]]:
+        """Stripe's ``v1.billing.meter.error_report_triggered`` thin events about
+        the stream events dropped since the last report (only ``customer``'s, if
+        given), one per meter: ``(event id, body, headers)``, signed with ``secret``."""
+        answer = http.post(
+            f"{self.url}/_standin/meter_error_reports",
+            json={
+                "secret": secret,
+                "customer": customer,
+                "samples": samples,
+                "timestamp": timestamp,
+            },
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return [
+            (
+                d["id"],
+                d["body"].encode(),
+                {"Stripe-Signature": d["signature"], "Content-Type": "application/json"},
+            )
+            for d in answer.json()["deliveries"]
+        ]
 
     def complete_checkout(self, session_id: str) -> dict:
         """Pay the checkout as the customer; the ``checkout.session.completed`` event."""

@@ -10,8 +10,9 @@
   event is processed as Stripe does after answering: an identifier counted
   before is silently not counted again; an event naming no meter or no
   customer, with a bad value or a time outside [35 days ago, 5 minutes
-  ahead] is dropped into ``meter_event_errors`` (what Stripe would report
-  in a ``v1.billing.meter.error_report_triggered`` event).
+  ahead] is dropped into ``meter_event_errors``, with Stripe's error code,
+  until a ``v1.billing.meter.error_report_triggered`` event reports it
+  (events.py).
 * ``POST /_standin/meter_event_sessions/expire``: the token given
   (``{"token": ...}``), or every token, expires now.
 """
@@ -125,19 +126,26 @@ def _malformed(body: dict) -> tuple[str, str] | None:
     return None
 
 
-def _problem(event: dict, moment: int) -> str | None:
-    """Why Stripe would drop the event after accepting the request, if it would."""
+def _problem(event: dict, moment: int) -> tuple[str, str] | None:
+    """Why Stripe would drop the event after accepting the request, if it would:
+    (Stripe's error code, its message)."""
     meter = meter_named(event["event_name"])
     if meter is None:
-        return "meter_not_found"
+        return "no_meter", f"No active meter was found for event_name '{event['event_name']}'."
     payload = event["payload"]
-    customer = payload.get(meter["customer_mapping"]["event_payload_key"])
-    if not customer or customer not in STATE.table("customers"):
-        return "no_customer_defined"
-    if number(payload.get(meter["value_settings"]["event_payload_key"])) is None:
-        return "invalid_value"
+    customer_key = meter["customer_mapping"]["event_payload_key"]
+    customer = payload.get(customer_key)
+    if not customer:
+        return "meter_event_no_customer_defined", f"The payload has no {customer_key}."
+    if customer not in STATE.table("customers"):
+        return "meter_event_customer_not_found", f"No such customer: '{customer}'."
+    value_key = meter["value_settings"]["event_payload_key"]
+    if number(payload.get(value_key)) is None:
+        return "meter_event_invalid_value", f"The payload's {value_key} is not a valid number."
     if not now() - MAX_AGE <= moment <= now() + MAX_AHEAD:
-        return "timestamp_too_far_in_past" if moment < now() else "timestamp_in_future"
+        if moment < now():
+            return "timestamp_too_far_in_past", "The timestamp is more than 35 days old."
+        return "timestamp_in_future", "The timestamp is more than 5 minutes ahead."
     return None
 
 
@@ -160,7 +168,12 @@ def stream():
                 STATE.table("meter_event_errors")[identifier] = {
                     "identifier": identifier,
                     "event_name": event["event_name"],
-                    "code": problem,
+                    "customer": event["payload"].get("stripe_customer_id"),
+                    "code": problem[0],
+                    "message": problem[1],
+                    "at": now(),
+                    # Until a v1.billing.meter.error_report_triggered event names it (events.py).
+                    "reported": False,
                 }
                 continue
             count_event(

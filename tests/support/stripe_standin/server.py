@@ -28,7 +28,8 @@ tests/conftest.py, and keeps its state in memory:
 Control API, for tests only, under ``/_standin`` (no key needed): ``GET
 state``, ``GET requests``, ``POST faults``, ``POST reset``, ``POST stall``,
 ``GET stall``, ``POST release``; ``POST meter_event_sessions/expire``
-(meter_stream.py).
+(meter_stream.py); ``POST meter_error_reports`` (events.py: the signed thin
+events Stripe sends about stream events it dropped).
 
 It serves on one process with a thread per connection (werkzeug's threaded
 server, keep-alive): state is plain dicts under one lock, so the control API
@@ -51,7 +52,15 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-RESOURCE_MODULES = ("customers", "meters", "meter_stream", "invoices", "catalog", "subscriptions")
+RESOURCE_MODULES = (
+    "customers",
+    "meters",
+    "meter_stream",
+    "events",
+    "invoices",
+    "catalog",
+    "subscriptions",
+)
 METER_STREAM = "/v2/billing/meter_event_stream"
 
 
