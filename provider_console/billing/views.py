@@ -2,7 +2,9 @@
 statement (per client, SLA credits), past months, and Stripe's invoices.
 
 Every figure comes from ``tenants.billing.statements``; this view parses the
-month and renders. The subscription and payment controls are the include
+month and renders. Without Stripe there are no invoices, so the page lists
+the past months' statements instead, as what Stripe would invoice
+(``statement_history``), each viewable here and downloadable (``export``). The subscription and payment controls are the include
 ``provider/billing/_subscription.html``.
 """
 
@@ -12,11 +14,12 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template, request, send_file
 
+from baton.platform import exports
 from baton.platform.auth import identity, require
 from baton.platform.errors import ValidationFailed
 from baton.platform.stripe_client import pushing_enabled
 from baton.platform.web import dbs
-from baton.tenants.billing import invoices, statements, subscriptions
+from baton.tenants.billing import invoices, statement_history, statements, subscriptions
 from baton.tenants.billing.ledger import METRICS
 from baton.tenants.billing.push import pending_push
 from baton.tenants.billing.standing import billing_standing
@@ -51,6 +54,7 @@ def index():
             for m in statement.metrics
         ],
     }
+    stripe_invoices = invoices.invoices_for(session, org.id)
     return render_template(
         "provider/billing/index.html",
         statement=statement,
@@ -62,11 +66,31 @@ def index():
         months=[statements.shift(current, -i) for i in range(MONTHS_BACK)],
         problems=problems,
         metrics=METRICS,
-        invoices=invoices.invoices_for(session, org.id),
+        invoices=stripe_invoices,
+        past=statement_history.past_months(session, org.id, current=current)
+        if stripe_invoices is None
+        else None,
         embedded=embedded,
         pending=pending_push(session, org.id) if embedded else None,
         chart=chart,
         chart_available=CHART_JS.is_file(),
+    )
+
+
+@bp.get("/statement")
+@require(kind="provider", permission="billing.manage")
+def export():
+    """A month's statement, line by line, as CSV or XLSX."""
+    fmt = exports.format_from(request.args)
+    month = statements.parse_month(request.args.get("month"))
+    org = identity().organisation
+    statement = statements.provider_statement(dbs(), org.id, month)
+    return exports.export_response(
+        fmt,
+        f"statement-{month:%Y-%m}",
+        statement_history.CSV_HEADER,
+        statement_history.csv_rows(statement),
+        tz_name=org.timezone,
     )
 
 
