@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# The demo's port: `make run BATON_PORT=5050` (or the variable in the environment).
+BATON_PORT ?= 5000
 # Parallel pytest processes (pytest-xdist), each with its own throwaway services.
 PYTEST_WORKERS ?= 2
 export FLASK_APP := baton.platform.app
@@ -32,8 +34,8 @@ run: $(STAMP) front-end-packages
 	@# demo logins are not buried under JSON lines.
 	BATON_LOG_LEVEL=WARNING $(BIN)/flask db-upgrade
 	BATON_LOG_LEVEL=WARNING $(BIN)/flask seed-demo
-	@echo "Baton is at http://127.0.0.1:5000  (Ctrl-C stops it)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Baton is at http://127.0.0.1:$(BATON_PORT)  (Ctrl-C stops it)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(BATON_PORT)
 
 ## make test: the whole suite against real PostgreSQL, Redis, S3 (moto server), SMTP (aiosmtpd).
 test: $(TEST_STAMP) system-packages

@@ -3,8 +3,10 @@
 MRR here is the month's recurring revenue as the statements compute it: the
 base fee (prorated over the month's plan periods) plus the usage amount so
 far, in each plan's currency (never converted: each row says its currency).
-SLA credits are shown beside it, not netted. A constant number of reads for
-all providers together.
+SLA credits are shown beside it, not netted. ``refused`` counts the usage
+events Stripe refused after taking them (``meter_errors``), whenever they
+happened: they wait for a person. A constant number of reads for all
+providers together.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from baton.tenants.billing.models import BillingAccount, Plan
+from baton.tenants.billing.models import BillingAccount, Plan, UsageEvent
 from baton.tenants.billing.statements import (
     Statement,
     bounds,
@@ -38,6 +40,7 @@ class ProviderRow:
     plan: Plan | None
     account: BillingAccount | None
     statement: Statement
+    refused: int = 0
 
     @property
     def status(self) -> str:
@@ -71,6 +74,13 @@ def providers_overview(
     usage = load_usage(session, start, end)
     credits = load_credits(session, month)
     names = load_names(session, [c.tenant_id for c in credits] + [r.client_id for r in usage])
+    refused = dict(
+        session.execute(
+            sa.select(UsageEvent.provider_id, sa.func.count())
+            .where(UsageEvent.push_error.is_not(None))
+            .group_by(UsageEvent.provider_id)
+        ).all()
+    )
     rows = []
     for provider_id, name, slug in providers:
         account, plan = accounts.get(provider_id, (None, None))
@@ -83,5 +93,9 @@ def providers_overview(
             names,
             now,
         )
-        rows.append(ProviderRow(provider_id, name, slug, plan, account, statement))
+        rows.append(
+            ProviderRow(
+                provider_id, name, slug, plan, account, statement, refused.get(provider_id, 0)
+            )
+        )
     return rows

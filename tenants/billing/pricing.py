@@ -58,6 +58,8 @@ class MetricCharge:
     tiers: tuple[TierLine, ...]
     amount: Decimal
     priced: bool  # False: the plan has no price for the metric (it costs nothing)
+    # The plan's included quantity (``included`` is the part of it used).
+    allowance: Decimal = ZERO
 
 
 def metric_prices(prices: dict) -> dict[str, MetricPrice]:
@@ -109,6 +111,7 @@ def charge(
         tiers=tuple(lines),
         amount=sum((line.amount for line in lines), ZERO),
         priced=True,
+        allowance=price.included,
     )
 
 

@@ -55,6 +55,11 @@ class PastMonth:
     total: Decimal
     events: int
 
+    @property
+    def invoiced(self) -> Decimal:
+        """Base fee and usage: the invoice's lines (SLA credits go to the balance)."""
+        return self.base_amount + self.usage_amount
+
 
 def _first_month(session: Session, provider_id: uuid.UUID) -> date | None:
     """The month of the provider's first plan or first usage, whichever came first."""
