@@ -14,12 +14,13 @@ from baton.platform.audit import AuditEvent
 from baton.platform.outbox import OutboxMessage
 from baton.tenants.billing import push, reconcile
 from baton.tenants.billing.plans import PLATFORM_CHAIN
+from baton.tenants.models import Organisation
 from tests.support import billing_push as bp
 from tests.support import orders as o
 from tests.support import requirements as h
 from tests.support import stripe_billing as b
 from tests.support.stripe_standin import WEBHOOK_SECRET
-from tests.support.world import make_world
+from tests.support.world import login, make_world
 
 THIN = "/billing/stripe/thin-webhook"
 
@@ -206,3 +207,25 @@ def test_a_snapshot_event_on_the_thin_endpoint_is_refused(stripe_app):
     response = _post(stripe_app, body, headers)
     assert response.status_code == 400
     assert "thin event" in response.get_json()["message"]
+
+
+def test_the_operators_page_counts_what_stripe_refused_for_each_provider(
+    stripe_app, stripe_server, refused, operator
+):
+    north, gone = refused
+    with h.service_session(stripe_app) as session:
+        slug = session.get(Organisation, north).slug
+    client = stripe_app.test_client()
+    login(client, operator, "x" * 12)
+
+    def north_row() -> str:
+        page = client.get("/operator/billing").get_data(as_text=True)
+        start = page.index(f'data-testid="provider-{slug}"')
+        return page[start : page.index("</tr>", start)]
+
+    assert "refused by Stripe" not in north_row()
+    for _, body, headers in stripe_server.meter_error_reports(customer=gone):
+        assert _post(stripe_app, body, headers).status_code == 200
+    flagged = sum(r.push_error is not None for r in bp.ledger_events(stripe_app, north))
+    assert flagged > 0
+    assert f"{flagged} events refused by Stripe" in north_row()
