@@ -133,21 +133,37 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+_NO_STORE = ("Cache-Control", "no-store")
+
+
 def _security_headers(response):
-    """Set by the app itself, so they hold without nginx in front (tests, demo)."""
+    """Set by the app itself, so they hold without nginx in front (tests, demo).
+
+    A view may set its own value of any of them (a download's Cache-Control,
+    say), which is kept. The names present are read once: werkzeug's
+    ``setdefault`` raises and catches a KeyError for every header it then
+    adds, and this runs on every response, health probes included."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    present = {name.lower() for name, _ in headers.items()}
+    wanted = list(_SECURITY_HEADERS)
     if current_app.config["BATON_SETTINGS"].production:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted.append(_HSTS)
     # Pages and answers for a signed-in person are theirs alone: no shared or
     # back-button cache may keep them after sign-out.
     ident = g.get("identity")
     signed_in = ident is not None and (ident.user is not None or ident.via_token)
     if signed_in and request.endpoint not in {"static", "bootstrap.static"}:
-        headers.setdefault("Cache-Control", "no-store")
+        wanted.append(_NO_STORE)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

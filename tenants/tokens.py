@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from baton.platform import audit
-from baton.platform.db import mark_applied, utcnow
+from baton.platform.db import PREPARED, mark_applied, utcnow
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.signing import hash_api_token, new_api_token
 from baton.platform.tenancy import CLIENT, PROVIDER, TenantContext
@@ -173,6 +173,7 @@ def _token_with_settings() -> sa.Select:
             ApiToken.revoked_at.is_(None),
             org.is_active.is_(True),
         )
+        .execution_options(**PREPARED)
     )
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform import audit
-from baton.platform.db import among, utcnow
+from baton.platform.db import among, among_engaged_clients, utcnow
 from baton.platform.errors import Conflict, NotFound, ValidationFailed
 from baton.platform.workflow import PROVIDER
 from baton.sourcing.documents.models import DocumentRevision
@@ -87,9 +87,12 @@ def provider_visible(session: Session, provider_id: uuid.UUID, client_ids: set[u
     return [
         Requirement.provider_id == provider_id,
         among(session, Requirement.tenant_id, client_ids),
-        Requirement.status != "draft",
-        Requirement.submitted_at.is_not(None),
+        *_handed_off(),
     ]
+
+
+def _handed_off() -> list:
+    return [Requirement.status != "draft", Requirement.submitted_at.is_not(None)]
 
 
 def get_for_provider(
@@ -97,7 +100,10 @@ def get_for_provider(
 ) -> Requirement:
     client_ids = engaged_client_ids(session, provider_id)
     stmt = sa.select(Requirement).where(
-        Requirement.id == requirement_id, *provider_visible(session, provider_id, client_ids)
+        Requirement.id == requirement_id,
+        Requirement.provider_id == provider_id,
+        among_engaged_clients(session, Requirement.tenant_id, provider_id, client_ids),
+        *_handed_off(),
     )
     req = one_requirement(session, stmt, lock)
     if req is None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from baton.platform.db import among
+from baton.platform.db import PREPARED, among, among_engaged_clients
 from baton.platform.errors import NotFound
 from baton.procurement.orders.models import (
     POAcknowledgement,
@@ -32,7 +32,8 @@ def one_order(session: Session, stmt: sa.Select, lock: bool) -> PurchaseOrder | 
     row alone (``FOR UPDATE OF``) and reads its lines after, as it always did."""
     if lock:
         return session.scalar(stmt.options(*WITH_LINES).with_for_update(of=PurchaseOrder))
-    return session.scalars(stmt.options(*READ_WITH_LINES)).unique().one_or_none()
+    stmt = stmt.options(*READ_WITH_LINES).execution_options(**PREPARED)
+    return session.scalars(stmt).unique().one_or_none()
 
 
 def provider_scope(session: Session, provider_id: uuid.UUID) -> list:
@@ -45,8 +46,11 @@ def provider_scope(session: Session, provider_id: uuid.UUID) -> list:
 def get_for_provider(
     session: Session, provider_id: uuid.UUID, po_id: uuid.UUID, *, lock: bool = False
 ) -> PurchaseOrder:
+    clients = engaged_client_ids(session, provider_id)
     stmt = sa.select(PurchaseOrder).where(
-        PurchaseOrder.id == po_id, *provider_scope(session, provider_id)
+        PurchaseOrder.id == po_id,
+        PurchaseOrder.provider_id == provider_id,
+        among_engaged_clients(session, PurchaseOrder.tenant_id, provider_id, clients),
     )
     po = one_order(session, stmt, lock)
     if po is None:

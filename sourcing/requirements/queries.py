@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from baton.platform.db import utc_today
+from baton.platform.db import PREPARED, utc_today
 from baton.platform.errors import NotFound
 from baton.platform.inputs import check_page
 from baton.platform.search import LIKE_ESCAPE, contains
@@ -47,7 +47,8 @@ def one_requirement(session: Session, stmt: sa.Select, lock: bool) -> Requiremen
     """The requirement ``stmt`` selects, with its supplier, lines and specifications."""
     if lock:
         return session.scalar(stmt.options(*WITH_LINES).with_for_update())
-    return session.scalars(stmt.options(*READ_WITH_LINES)).unique().one_or_none()
+    stmt = stmt.options(*READ_WITH_LINES).execution_options(**PREPARED)
+    return session.scalars(stmt).unique().one_or_none()
 
 
 def get_for_client(
@@ -130,11 +131,13 @@ def snapshots_of(session: Session, req: Requirement) -> list[HandoffSnapshot]:
 
 def get_snapshot(session: Session, req: Requirement, snapshot_id: uuid.UUID) -> HandoffSnapshot:
     snap = session.scalar(
-        sa.select(HandoffSnapshot).where(
+        sa.select(HandoffSnapshot)
+        .where(
             HandoffSnapshot.tenant_id == req.tenant_id,
             HandoffSnapshot.requirement_id == req.id,
             HandoffSnapshot.id == snapshot_id,
         )
+        .execution_options(**PREPARED)
     )
     if snap is None:
         raise NotFound("No such snapshot.")
