@@ -922,7 +922,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the one-item read")
     parser.add_argument("--profile-requests", type=int, default=300)
     parser.add_argument(
-        "--explain", action="store_true", help="print the plans of the one-item read and stop"
+        "--explain",
+        action="store_true",
+        help="print the plans of the one-item read and the queue page, and stop",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -1033,7 +1035,10 @@ def main() -> None:
         sizes = check_answers(real, bare, auth, endpoints)
 
         if args.explain:
-            for sql, plan in explain_plans(app, endpoints["item"].real, auth):
+            for sql, plan in [
+                *explain_plans(app, endpoints["item"].real, auth),
+                *explain_plans(app, endpoints["queue"].real, auth),
+            ]:
                 print(f"\n{sql}")
                 for row in plan:
                     print(f"    {row}")
@@ -1064,6 +1069,7 @@ def main() -> None:
         for key, name, title in (
             ("item", "real", "one-item read"),
             ("item", "bare", "bare one-item read"),
+            ("queue", "real", "queue page"),
         ):
             if (key, name) in seen_by_pg:
                 print_server_statements(title, *seen_by_pg[(key, name)])

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from baton.platform.db import utcnow
+from baton.platform.db import in_index_order, utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.inputs import MAX_PAGE
 from baton.platform.search import LIKE_ESCAPE, contains
@@ -195,7 +195,8 @@ def read_queue(
         .limit(page_size + 1)
         .offset((filters.page - 1) * page_size)
     )
-    found = list(session.scalars(stmt))
+    with in_index_order(session):
+        found = list(session.scalars(stmt))
     has_next = len(found) > page_size
     found = found[:page_size]
     rows = _decorate(session, found)
