@@ -180,7 +180,7 @@ class StatementLog:
             event.listen(Session, "do_orm_execute", self._orm)
 
     def _orm(self, state) -> None:
-        if not self.on:
+        if not self.on or not state.is_select:
             return
         if state.lazy_loaded_from is not None:
             self._label = f"lazy load of {_relationship_name(state)}"

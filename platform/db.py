@@ -203,11 +203,12 @@ def in_index_order(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    session.execute(sa.text("SELECT set_config('enable_sort', 'off', true)"))
+    # On the connection: a planner setting is no ORM statement to scope.
+    session.connection().execute(sa.text("SELECT set_config('enable_sort', 'off', true)"))
     try:
         yield
     finally:
-        session.execute(sa.text("SELECT set_config('enable_sort', 'on', true)"))
+        session.connection().execute(sa.text("SELECT set_config('enable_sort', 'on', true)"))
 
 
 def get_context(session: Session) -> TenantContext:
