@@ -419,6 +419,9 @@ class Database:
                 engine.dispose()
 
 
+_NEVER_BY_COUNT = 2**62
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -444,7 +447,9 @@ def make_engine(url: str) -> sa.Engine:
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"prepare_threshold": None},
+        # Never prepared by count, only when asked (``PREPARED``): psycopg's
+        # None would refuse even ``prepare=True``.
+        connect_args={"prepare_threshold": _NEVER_BY_COUNT},
     )
     event.listen(engine, "do_execute", _execute_prepared_when_asked)
     return engine

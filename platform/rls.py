@@ -21,6 +21,83 @@ CREATE OR REPLACE FUNCTION baton_tenant_ids() RETURNS uuid[] LANGUAGE sql STABLE
   $$ SELECT COALESCE(NULLIF(current_setting('baton.tenant_ids', true), '')::uuid[], '{}'::uuid[]) $$;
 """
 
+# A provider's people see its own rows and those of every client actively
+# engaging it: 200 clients make a 7,438-character ``baton.tenant_ids`` that each
+# policy and each scoped statement parsed into a uuid[] again, 0.2 ms a time,
+# eight times in a joined read of one requirement. For that context the setting
+# says ``engaged`` and the array is read, already binary, from
+# ``provider_visibility``, which a trigger on engagements keeps in step in the
+# transaction that changes one (decision 0017). Any other context (a client, a
+# job's narrower one) still sends its ids.
+PROVIDER_VISIBILITY = """
+CREATE TABLE provider_visibility (
+  provider_id uuid PRIMARY KEY REFERENCES organisations (id) ON DELETE CASCADE,
+  tenant_ids uuid[] NOT NULL
+);
+-- Kept in the row (3 KB for 200 clients): no TOAST lookup per read.
+ALTER TABLE provider_visibility ALTER COLUMN tenant_ids SET STORAGE MAIN;
+
+CREATE OR REPLACE FUNCTION baton_refresh_provider_visibility(p uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+  -- Two transactions changing one provider's engagements take turns, and the
+  -- second recounts after the first has committed (a statement's snapshot is
+  -- taken after the lock), so neither overwrites the other with a stale set.
+  PERFORM pg_advisory_xact_lock(hashtext('baton.provider_visibility'), hashtext(p::text));
+  INSERT INTO provider_visibility (provider_id, tenant_ids)
+  SELECT p, array_append(
+           COALESCE(array_agg(e.client_id ORDER BY e.client_id)
+                    FILTER (WHERE e.status = 'active'), '{}'::uuid[]),
+           p)
+  FROM engagements e WHERE e.provider_id = p
+  ON CONFLICT (provider_id) DO UPDATE SET tenant_ids = EXCLUDED.tenant_ids;
+END $$;
+
+CREATE OR REPLACE FUNCTION baton_engagements_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM baton_refresh_provider_visibility(OLD.provider_id);
+  END IF;
+  IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.provider_id IS DISTINCT FROM OLD.provider_id
+                             OR NEW.client_id IS DISTINCT FROM OLD.client_id
+                             OR NEW.status IS DISTINCT FROM OLD.status) THEN
+    PERFORM baton_refresh_provider_visibility(NEW.provider_id);
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER engagements_provider_visibility
+  AFTER INSERT OR UPDATE OR DELETE ON engagements
+  FOR EACH ROW EXECUTE FUNCTION baton_engagements_changed();
+
+SELECT baton_refresh_provider_visibility(id) FROM organisations WHERE kind = 'provider';
+
+-- PL/pgSQL, not SQL: a SQL function with a subquery cannot be inlined, and
+-- PostgreSQL then plans its body again in every statement that uses it
+-- (0.15-0.3 ms each time); PL/pgSQL keeps its plans for the connection.
+CREATE OR REPLACE FUNCTION baton_tenant_ids() RETURNS uuid[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  ids text := current_setting('baton.tenant_ids', true);
+  org uuid;
+  visible uuid[];
+BEGIN
+  IF ids = 'engaged' THEN
+    IF current_setting('baton.org_kind', true) IS DISTINCT FROM 'provider' THEN
+      RETURN '{}'::uuid[];
+    END IF;
+    org := NULLIF(current_setting('baton.org_id', true), '')::uuid;
+    SELECT v.tenant_ids INTO visible FROM provider_visibility v WHERE v.provider_id = org;
+    -- No row: a provider no client has engaged yet sees itself.
+    RETURN COALESCE(visible, ARRAY[org]);
+  END IF;
+  RETURN COALESCE(NULLIF(ids, '')::uuid[], '{}'::uuid[]);
+END $$;
+"""
+
+# Only the trigger's functions (running as the owner) write the table.
+DERIVED_TABLES = ("provider_visibility",)
+
 # What each kind of tenant-owned table lets the acting organisation see and write.
 POLICIES = {
     # Client-wide reference data: every engaged provider reads, only the client writes.
@@ -70,6 +147,10 @@ def role_exists(role: str) -> bool:
         .exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(r)s", {"r": role})
         .scalar()
     )
+
+
+def _table_exists(table: str) -> bool:
+    return bool(op.get_bind().exec_driver_sql("SELECT to_regclass(%(t)s)", {"t": table}).scalar())
 
 
 def install_functions() -> None:
@@ -142,6 +223,9 @@ def grant_privileges(append_only_tables: tuple[str, ...] = ("audit_events",)) ->
         op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
         for table in append_only_tables:
             op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}")
+        for table in DERIVED_TABLES:
+            if _table_exists(table):
+                op.execute(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {role}")
         # Heads only move forward; removing one would hide where a chain ended.
         op.execute(f"REVOKE DELETE, TRUNCATE ON audit_chain_heads FROM {role}")
         op.execute(f"REVOKE ALL ON alembic_version FROM {role}")

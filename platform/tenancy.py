@@ -15,6 +15,8 @@ from functools import cached_property
 CLIENT = "client"
 PROVIDER = "provider"
 SERVICE = "service"
+# ``baton.tenant_ids`` for a provider's whole engaged set (platform/rls.py).
+ENGAGED = "engaged"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class TenantContext:
     org_kind: str | None
     tenant_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     user_id: uuid.UUID | None = None
+    # ``tenant_ids`` is exactly the provider and the clients actively engaging
+    # it, the set PostgreSQL keeps in ``provider_visibility``: the settings
+    # then name it instead of listing it (platform/rls.py). A narrower set
+    # (a job about one client) is always listed.
+    engaged: bool = False
 
     @property
     def is_service(self) -> bool:
@@ -61,7 +68,13 @@ class TenantContext:
         return {
             "baton.org_id": str(self.org_id) if self.org_id else "",
             "baton.org_kind": self.org_kind or "",
-            "baton.tenant_ids": self.tenant_ids_literal if self.tenant_ids else "",
+            "baton.tenant_ids": (
+                ENGAGED
+                if self.engaged and self.org_kind == PROVIDER
+                else self.tenant_ids_literal
+                if self.tenant_ids
+                else ""
+            ),
             "baton.user_id": str(self.user_id) if self.user_id else "",
         }
 
@@ -79,3 +92,11 @@ def provider_context(
 ) -> TenantContext:
     """A provider sees its own organisation's rows plus its actively engaged clients."""
     return TenantContext(org_id, PROVIDER, frozenset(client_ids) | {org_id}, user_id)
+
+
+def engaged_provider_context(
+    org_id: uuid.UUID, client_ids: set[uuid.UUID], user_id: uuid.UUID | None = None
+) -> TenantContext:
+    """A provider with every client actively engaging it: what its people see.
+    ``client_ids`` must be that set, read in this transaction."""
+    return TenantContext(org_id, PROVIDER, frozenset(client_ids) | {org_id}, user_id, engaged=True)

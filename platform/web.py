@@ -184,6 +184,12 @@ class SignerOnceSessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    from baton.platform.health import LivenessProbe
+
+    headers = list(_SECURITY_HEADERS)
+    if app.config["BATON_SETTINGS"].production:
+        headers.append(_HSTS)
+    app.wsgi_app = LivenessProbe(app.wsgi_app, headers)
     app.session_interface = SignerOnceSessionInterface()
     app.before_request(_before)
     app.after_request(_after)

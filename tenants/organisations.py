@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from baton.platform import audit, formatting
 from baton.platform.db import get_context
 from baton.platform.errors import NotFound, ValidationFailed
-from baton.platform.tenancy import TenantContext, client_context, provider_context
+from baton.platform.tenancy import TenantContext, client_context, engaged_provider_context
 from baton.tenants.models import (
     ORG_KINDS,
     Engagement,
@@ -107,7 +107,7 @@ def context_for(
 ) -> TenantContext:
     if org.kind == "client":
         return client_context(org.id, user_id)
-    return provider_context(org.id, engaged_client_ids(session, org.id), user_id)
+    return engaged_provider_context(org.id, engaged_client_ids(session, org.id), user_id)
 
 
 def get_organisation(session: Session, org_id: uuid.UUID) -> Organisation:

@@ -100,3 +100,23 @@ def test_readyz_reports_queue_depths_when_redis_is_up(pg_app, redis_url, tmp_pat
     assert redis_check["ok"] is True
     assert set(redis_check["queue_depth"]) == {"high", "default", "low"}
     up.extensions["baton.db"].dispose()
+
+
+def test_the_liveness_answer_carries_the_security_headers_and_no_session(app):
+    """Answered before the request hooks, it must still look like the app's own
+    answer to a scanner or a balancer: same headers, the caller's request id,
+    and no session cookie set."""
+    response = app.test_client().get("/healthz", headers={"X-Request-ID": "probe-7"})
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    assert response.headers["X-Request-ID"] == "probe-7"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "Set-Cookie" not in response.headers
+
+
+def test_readiness_and_other_methods_still_reach_the_app(app):
+    client = app.test_client()
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405

@@ -15,7 +15,13 @@ import sqlalchemy as sa
 
 from baton.platform.db import Database, TenantIsolationError, db
 from baton.platform.tasks import BackgroundTask
-from baton.platform.tenancy import SERVICE_CONTEXT, TenantContext, client_context, provider_context
+from baton.platform.tenancy import (
+    SERVICE_CONTEXT,
+    TenantContext,
+    client_context,
+    engaged_provider_context,
+    provider_context,
+)
 
 pytestmark = pytest.mark.postgres  # the application-layer test at the end runs on SQLite too
 
@@ -210,6 +216,58 @@ def test_provider_sees_only_its_own_rows_of_engaged_clients(pg_urls, pg_world, t
         assert ids_in(conn, "background_tasks", "id") == tasks.of(
             "acme/none", "acme/north", "globex/north"
         )
+
+
+def test_a_providers_engaged_set_follows_its_engagements_as_they_change(pg_urls, pg_world, tasks):
+    """A provider's people name their set (``engaged``) instead of listing it:
+    the set PostgreSQL reads must lose a client the moment its engagement
+    ends, and win it back when it is renewed, with nobody recomputing it."""
+    orgs = pg_world.orgs
+    north = engaged_provider_context(orgs["north"], {orgs["acme"], orgs["globex"]})
+    assert north.pg_settings()["baton.tenant_ids"] == "engaged"
+    acme_north = pg_world.engagements["acme-north"]
+
+    def visible() -> set:
+        with psycopg.connect(pg_urls.app) as conn:
+            apply(conn, north)
+            return ids_in(conn, "background_tasks", "id")
+
+    def set_status(status: str) -> None:
+        with psycopg.connect(pg_urls.owner) as conn:
+            conn.execute("UPDATE engagements SET status = %s WHERE id = %s", (status, acme_north))
+
+    assert visible() == tasks.of("acme/none", "acme/north", "globex/north")
+    set_status("ended")
+    assert visible() == tasks.of("globex/north")
+    set_status("active")
+    assert visible() == tasks.of("acme/none", "acme/north", "globex/north")
+
+
+def test_nobody_but_the_trigger_writes_the_visibility_rows(pg_urls, pg_world):
+    orgs = pg_world.orgs
+    with (
+        psycopg.connect(pg_urls.app) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute(
+            "UPDATE provider_visibility SET tenant_ids = tenant_ids || %s::uuid"
+            " WHERE provider_id = %s",
+            (orgs["globex"], orgs["other"]),
+        )
+
+
+def test_a_client_naming_an_engaged_set_sees_nothing(pg_urls, pg_world, tasks):
+    """``engaged`` means a provider's set; any other organisation that claims
+    it gets no rows rather than somebody's clients."""
+    acme = pg_world.orgs["acme"]
+    with psycopg.connect(pg_urls.app) as conn:
+        for name, value in (
+            ("baton.org_id", str(acme)),
+            ("baton.org_kind", "client"),
+            ("baton.tenant_ids", "engaged"),
+        ):
+            conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+        assert ids_in(conn, "background_tasks", "id") == set()
 
 
 def test_outbox_rows_are_written_in_context_and_read_back_only_by_their_tenant(pg_urls, pg_world):

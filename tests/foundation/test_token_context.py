@@ -19,13 +19,19 @@ pytestmark = pytest.mark.postgres
 
 
 def _settings(session) -> tuple[str, str, set[uuid.UUID]]:
+    """The acting organisation, its kind, and the tenants the policies let it
+    see (``baton_tenant_ids()``, whichever way the setting names them)."""
     org_id, kind, ids = session.execute(
         sa.text(
             "SELECT current_setting('baton.org_id', true), current_setting('baton.org_kind', true),"
-            " current_setting('baton.tenant_ids', true)"
+            " baton_tenant_ids()"
         )
     ).one()
-    return org_id or "", kind or "", {uuid.UUID(t) for t in (ids or "{}")[1:-1].split(",") if t}
+    return org_id or "", kind or "", set(ids)
+
+
+def _tenant_ids_setting(session) -> str:
+    return session.execute(sa.text("SELECT current_setting('baton.tenant_ids', true)")).scalar()
 
 
 def _token(app, org_id: uuid.UUID, role: str) -> str:
@@ -45,6 +51,8 @@ def test_a_provider_tokens_lookup_sets_its_engaged_clients_and_nothing_else(pg_a
             assert row.organisation_id == north and ctx.org_kind == "provider"
             assert ctx.tenant_ids == expected and world.orgs["acme"] in expected
             assert _settings(session) == (str(north), "provider", expected)
+            # Named, not listed: the policies read the set from provider_visibility.
+            assert _tenant_ids_setting(session) == "engaged"
             # The request then attaches the same context without sending it again.
             set_context(session, ctx)
             assert get_context(session) == ctx
@@ -63,6 +71,7 @@ def test_a_client_tokens_lookup_sets_the_client_alone(pg_app, pg_world):
             _, ctx = services.token_with_context(session, token)
             assert ctx.tenant_ids == {acme} and ctx.org_kind == "client"
             assert _settings(session) == (str(acme), "client", {acme})
+            assert _tenant_ids_setting(session) == "{" + str(acme) + "}"
         finally:
             session.close()
 
