@@ -20,7 +20,7 @@ from baton.platform.db import in_index_order, utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.inputs import MAX_PAGE
 from baton.platform.search import LIKE_ESCAPE, contains
-from baton.procurement.handoff.review import provider_visible
+from baton.procurement.handoff.review import provider_visible, provider_visible_in_order
 from baton.procurement.sla import at_risk
 from baton.sourcing.requirements import states
 from baton.sourcing.requirements.models import PRIORITIES, Requirement, RequirementLine
@@ -151,7 +151,7 @@ def read_queue(
     if not client_ids:
         return QueuePage([], filters.page, False, [])
     stmt = _with_names(sa.select(Requirement)).where(
-        *provider_visible(session, provider.id, client_ids),
+        *provider_visible_in_order(session, provider.id, client_ids),
         Requirement.status.in_(states.QUEUE),
     )
     if filters.status:

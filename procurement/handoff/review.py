@@ -91,6 +91,22 @@ def provider_visible(session: Session, provider_id: uuid.UUID, client_ids: set[u
     ]
 
 
+def provider_visible_in_order(
+    session: Session, provider_id: uuid.UUID, client_ids: set[uuid.UUID]
+) -> list:
+    """``provider_visible`` for a page read in an index's order
+    (``platform.db.in_index_order``): the plan walks the index whatever the
+    planner guesses, so the tenants need not be spelled out for it, and the
+    session's scoping (the criteria and the row-level policies) keeps the rows
+    to the engaged clients. ``among_engaged_clients`` decides; it falls back
+    to the list for any narrower set (a client filter, a job's context)."""
+    return [
+        Requirement.provider_id == provider_id,
+        among_engaged_clients(session, Requirement.tenant_id, provider_id, client_ids),
+        *_handed_off(),
+    ]
+
+
 def _handed_off() -> list:
     return [Requirement.status != "draft", Requirement.submitted_at.is_not(None)]
 
