@@ -1077,8 +1077,8 @@ def main() -> None:
         if settings:
             print(
                 f"\nRLS context: {len(settings)} set_config statements per request; the provider's"
-                f" context holds {args.clients + 1} tenant ids, sent as a"
-                f" {(args.clients + 1) * 37 + 1}-character uuid[] literal each time"
+                f" context holds {args.clients + 1} tenant ids, named by the setting ('engaged')"
+                " and read by the policies from provider_visibility (decision 0017)"
             )
         n = 200
         wall, statements = timed_requests(app, log, endpoints["item"].real, auth, n)
