@@ -924,7 +924,8 @@ def main() -> None:
     parser.add_argument(
         "--explain",
         action="store_true",
-        help="print the plans of the one-item read and the queue page, and stop",
+        help="print the plans of the one-item read, the queue page and (with --orders) the"
+        " order reads, and stop",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -1035,9 +1036,12 @@ def main() -> None:
         sizes = check_answers(real, bare, auth, endpoints)
 
         if args.explain:
+            explained = ("item", "queue", "po", "po_list")
             for sql, plan in [
-                *explain_plans(app, endpoints["item"].real, auth),
-                *explain_plans(app, endpoints["queue"].real, auth),
+                row
+                for key in explained
+                if key in endpoints
+                for row in explain_plans(app, endpoints[key].real, auth)
             ]:
                 print(f"\n{sql}")
                 for row in plan:

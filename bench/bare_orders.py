@@ -152,7 +152,7 @@ def add_routes(app: Flask, engine: sa.Engine) -> None:
                 session.scalars(
                     sa.select(PurchaseOrder)
                     .where(PurchaseOrder.provider_id == provider_id)
-                    .order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id)
+                    .order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc())
                     .limit(PAGE_SIZE + 1)
                 )
             )

@@ -205,11 +205,12 @@ def in_index_order(session: Session) -> Iterator[None]:
         yield
         return
     # On the connection: a planner setting is no ORM statement to scope.
-    session.connection().execute(sa.text("SELECT set_config('enable_sort', 'off', true)"))
+    # Straight to the driver: no statement to compile or cache for either.
+    session.connection().exec_driver_sql("SELECT set_config('enable_sort', 'off', true)")
     try:
         yield
     finally:
-        session.connection().execute(sa.text("SELECT set_config('enable_sort', 'on', true)"))
+        session.connection().exec_driver_sql("SELECT set_config('enable_sort', 'on', true)")
 
 
 def get_context(session: Session) -> TenantContext:

@@ -36,10 +36,17 @@ def one_order(session: Session, stmt: sa.Select, lock: bool) -> PurchaseOrder | 
     return session.scalars(stmt).unique().one_or_none()
 
 
-def provider_scope(session: Session, provider_id: uuid.UUID) -> list:
+def provider_scope(session: Session, provider_id: uuid.UUID, *, in_order: bool = False) -> list:
+    """A provider's orders at its engaged clients. ``in_order``: for a page
+    read in an index's order (``open_orders.search`` unfiltered), where the
+    session's scoping may stand in for the 200 client ids
+    (``among_engaged_clients``)."""
+    clients = engaged_client_ids(session, provider_id)
     return [
         PurchaseOrder.provider_id == provider_id,
-        among(session, PurchaseOrder.tenant_id, engaged_client_ids(session, provider_id)),
+        among_engaged_clients(session, PurchaseOrder.tenant_id, provider_id, clients)
+        if in_order
+        else among(session, PurchaseOrder.tenant_id, clients),
     ]
 
 

@@ -56,9 +56,9 @@ def _org_id() -> uuid.UUID:
     return identity().organisation.id
 
 
-def _scope() -> list:
+def _scope(*, in_order: bool = False) -> list:
     if identity().kind == "provider":
-        return queries.provider_scope(dbs(), _org_id())
+        return queries.provider_scope(dbs(), _org_id(), in_order=in_order)
     return [PurchaseOrder.tenant_id == _org_id(), PurchaseOrder.submitted_at.is_not(None)]
 
 
@@ -78,8 +78,13 @@ def _with_etag(po: PurchaseOrder):
 @blp.response(200, OrderPageSchema)
 @blp.doc(summary="List purchase orders, newest first, filtered as the orders pages are")
 def list_orders(args):
+    filters = open_orders.from_api(args)
     orders, has_next = open_orders.search(
-        dbs(), _scope(), open_orders.from_api(args), page=args["page"], with_lines=False
+        dbs(),
+        _scope(in_order=open_orders.in_index_order_for(filters)),
+        filters,
+        page=args["page"],
+        with_lines=False,
     )
     return {"page": args["page"], "has_next": has_next, "items": [list_item(po) for po in orders]}
 
