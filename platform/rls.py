@@ -59,16 +59,16 @@ BEGIN
   IF TG_OP <> 'INSERT' THEN
     PERFORM baton_refresh_provider_visibility(OLD.provider_id);
   END IF;
-  IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.provider_id IS DISTINCT FROM OLD.provider_id
-                             OR NEW.client_id IS DISTINCT FROM OLD.client_id
-                             OR NEW.status IS DISTINCT FROM OLD.status) THEN
+  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.provider_id IS DISTINCT FROM OLD.provider_id) THEN
     PERFORM baton_refresh_provider_visibility(NEW.provider_id);
   END IF;
   RETURN NULL;
 END $$;
 
+-- Only the columns the set depends on: fees, calendars and SLA targets change
+-- without taking the provider's lock.
 CREATE TRIGGER engagements_provider_visibility
-  AFTER INSERT OR UPDATE OR DELETE ON engagements
+  AFTER INSERT OR DELETE OR UPDATE OF provider_id, client_id, status ON engagements
   FOR EACH ROW EXECUTE FUNCTION baton_engagements_changed();
 
 SELECT baton_refresh_provider_visibility(id) FROM organisations WHERE kind = 'provider';
