@@ -90,6 +90,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the release requests; print each phase's median and the top functions",
+    )
     args = parser.parse_args()
 
     os.environ.update(FAKE_AWS_ENV)
@@ -152,11 +157,19 @@ def main() -> None:
                         start_new_session=True,
                     )
                 )
-        commits, first, last = release_all(world, po_ids, tmp, settings | {"redis_url": redis.url})
+        wait_for_workers(redis.url, args.workers)
+        roles = {"moto (S3)": [moto.pid], "SMTP server": [smtp.pid]}
+        roles |= {f"worker {i}": [proc.pid] for i, proc in enumerate(procs)}
+        cpu_before = cpu_by_role(roles)
+        commits, first, last = release_all(
+            world, po_ids, tmp, settings | {"redis_url": redis.url}, args.profile
+        )
         deadline = time.monotonic() + args.timeout
         while len(read_pdf_stamps(stamps)) < args.count and time.monotonic() < deadline:
             time.sleep(0.25)
         report(args, commits, first, last, read_pdf_stamps(stamps), read_stamps(stamps)[1])
+        report_cpu(cpu_before, cpu_by_role(roles), len(commits))
+        report_jobs(redis.url)
         objects = s3.client().list_objects_v2(Bucket=bucket).get("KeyCount", 0)
         print(f"S3 objects in the bucket: {objects}")
         assert objects >= args.count, "a PDF is missing from S3"
@@ -174,6 +187,20 @@ def main() -> None:
         drop_database(pg.url, urls.name)
         redis.stop()
         pg.stop()
+
+
+def wait_for_workers(redis_url: str, count: int, timeout: float = 120.0) -> None:
+    """Until every worker has registered with Redis: the clock leaves out
+    their start (importing the app costs each a few CPU seconds)."""
+    from redis import Redis
+    from rq import Worker
+
+    connection = Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while len(Worker.all(connection=connection)) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} workers did not start in {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 def read_pdf_stamps(path: Path) -> dict[str, tuple[bool, float]]:
@@ -221,8 +248,11 @@ def make_orders(count: int, tmp: Path, settings: dict):
     return world, po_ids
 
 
-def release_all(world, po_ids: list[uuid.UUID], tmp: Path, settings: dict):
+def release_all(world, po_ids: list[uuid.UUID], tmp: Path, settings: dict, profile: bool):
     """Release each order as the buyer's request does; Message-ID -> commit time."""
+    import cProfile
+    import pstats
+
     from baton.platform import mail
     from baton.platform.db import db, set_context
     from baton.platform.jobs import dispatch
@@ -233,21 +263,101 @@ def release_all(world, po_ids: list[uuid.UUID], tmp: Path, settings: dict):
     app = _app(tmp, "web", settings)
     provider, client = world.orgs["north"], world.orgs["acme"]
     commits: dict[str, float] = {}
+    phases: dict[str, list[float]] = {"release": [], "commit": [], "dispatch": []}
+    profiler = cProfile.Profile() if profile else None
     with app.app_context(), acting_as(Actor("user", None, "bench buyer")):
         sender = app.config["BATON_SETTINGS"].mail_from
+        if profiler:
+            profiler.enable()
         first = time.time()
         for po_id in po_ids:
+            t0 = time.perf_counter()
             session = db.new_session()
             set_context(session, provider_context(provider, {client}))
             release.release(session, provider, po_id)
             ids = session.info.pop("outbox_ids")
+            t1 = time.perf_counter()
             session.commit()
             session.close()
             commits[mail.message_id(f"po:{po_id}:rev:0:released", sender)] = time.time()
+            t2 = time.perf_counter()
             dispatch(ids)
+            t3 = time.perf_counter()
+            for name, spent in zip(phases, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+                phases[name].append(spent)
         last = time.time()
+        if profiler:
+            profiler.disable()
     app.extensions["baton.db"].dispose()
+    print(
+        "per release request, median: "
+        + ", ".join(f"{k} {percentile(v, 0.5) * 1000:.1f} ms" for k, v in phases.items())
+    )
+    if profiler:
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(20)
     return commits, first, last
+
+
+def _cpu_of(pid: int) -> float:
+    """User and system seconds of a process and its waited-for children."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_role(roles: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each process the run started, PostgreSQL's all together
+    (its exited backends are counted in the postmaster's children's times)."""
+    found = {role: sum(_cpu_of(pid) for pid in pids) for role, pids in roles.items()}
+    postgres = [
+        int(d.name)
+        for d in Path("/proc").iterdir()
+        if d.name.isdigit() and (d / "comm").exists() and _comm(d) == "postgres"
+    ]
+    found["PostgreSQL"] = sum(_cpu_of(pid) for pid in postgres)
+    times = os.times()
+    found["this process (release requests)"] = times.user + times.system
+    return found
+
+
+def _comm(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def report_cpu(before: dict[str, float], after: dict[str, float], orders: int) -> None:
+    spent = {role: after[role] - before.get(role, 0.0) for role in after}
+    total = sum(spent.values())
+    print(f"CPU from the first release to the last email: {total:.1f} s on {os.cpu_count()} CPUs")
+    for role, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {role}: {seconds:.1f} s, {seconds / orders * 1000:.0f} ms per order")
+
+
+def report_jobs(redis_url: str) -> None:
+    """Each job kind's run time in the workers, from RQ's finished jobs."""
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Job
+
+    connection = Redis.from_url(redis_url)
+    runs: dict[str, list[float]] = {}
+    for name in ("high", "default", "low"):
+        ids = Queue(name, connection=connection).finished_job_registry.get_job_ids()
+        for job in Job.fetch_many(ids, connection=connection):
+            if job and job.started_at and job.ended_at:
+                kind = (job.meta or {}).get("job", "?")
+                runs.setdefault(kind, []).append((job.ended_at - job.started_at).total_seconds())
+    for kind, spent in sorted(runs.items()):
+        print(
+            f"job {kind}: {len(spent)} runs, p50 {percentile(spent, 0.5) * 1000:.0f} ms, "
+            f"p95 {percentile(spent, 0.95) * 1000:.0f} ms, sum {sum(spent):.1f} s"
+        )
 
 
 def report(args, commits, first: float, last: float, seen: dict, received: int) -> None:

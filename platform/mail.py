@@ -193,8 +193,12 @@ class Ledger:
         """True when this attempt owns the claim and may talk to the server."""
         mine = _LEDGER.c.message_id == self.message_id
         with self._tx() as conn:
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON
+            # CONFLICT through SQLAlchemy, which sent every first claim down
+            # the slow path below (two more statements per email).
             inserted = conn.execute(
-                self._insert(conn).values(
+                self._insert(conn)
+                .values(
                     message_id=self.message_id,
                     outbox_id=self.mail.outbox_id,
                     tenant_id=self.mail.tenant_id,
@@ -204,8 +208,9 @@ class Ledger:
                     attempt=self.token,
                     claimed_at=utcnow(),
                 )
-            ).rowcount
-            if inserted == 1:
+                .returning(_LEDGER.c.message_id)
+            ).first()
+            if inserted is not None:
                 return True
             status = conn.execute(
                 sa.select(_LEDGER.c.status).where(mine).with_for_update()

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import event
 
 from baton.platform import mail
 from baton.platform.db import db
@@ -152,6 +153,29 @@ def _ledger_status(app, message_id: str) -> str:
             return session.get(SentMail, message_id).status
         finally:
             session.close()
+
+
+def test_a_first_send_writes_its_ledger_row_in_three_statements(pg_app, monkeypatch, smtp):
+    """Claim, hand over, confirm: a fresh Message-ID never takes the path of a
+    claim left by an earlier attempt (which reads the row back and rewrites it)."""
+    _configure(pg_app, monkeypatch, smtp.port)
+    key = f"first:{uuid.uuid4()}"
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split())[:60])
+
+    with pg_app.app_context(), pg_app.test_request_context():
+        engine = db.service_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert mail.send(_mail(key)) == mail.SENT
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        message_id = mail.message_id(key, pg_app.config["BATON_SETTINGS"].mail_from)
+    assert [s.split()[0] for s in statements] == ["INSERT", "UPDATE", "UPDATE"], statements
+    assert smtp.recorder.count(message_id) == 1
+    assert _ledger_status(pg_app, message_id) == "sent"
 
 
 def test_a_claim_left_by_a_dead_attempt_is_taken_over_and_sent(pg_app, monkeypatch, smtp):
