@@ -351,7 +351,7 @@ def report_jobs(redis_url: str) -> None:
         ids = Queue(name, connection=connection).finished_job_registry.get_job_ids()
         for job in Job.fetch_many(ids, connection=connection):
             if job and job.started_at and job.ended_at:
-                kind = (job.meta or {}).get("job", "?")
+                kind = (job.meta or {}).get("job", "(a scheduled run)")
                 runs.setdefault(kind, []).append((job.ended_at - job.started_at).total_seconds())
     for kind, spent in sorted(runs.items()):
         print(

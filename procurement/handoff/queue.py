@@ -9,6 +9,7 @@ statuses, so the first page of 200,000 rows costs the same as of 200
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -134,6 +135,28 @@ def day_bounds(tz_name: str | None, now: datetime | None = None) -> tuple[dateti
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def in_index_order_for(filters: QueueFilters) -> bool:
+    """Whether the page is read walking ``ix_requirements_queue_sla`` and
+    stopping after one page: by due date, with no filter but a range of it.
+
+    Any other filter may match a handful of a provider's 200,000 requirements,
+    and a walk in the index's order would then read them all to find the few;
+    the planner, free to sort, picks the index that narrows instead."""
+    narrowing = (
+        filters.client_id,
+        filters.status,
+        filters.buyer,
+        filters.priority,
+        filters.need_by_from,
+        filters.need_by_to,
+        filters.readiness,
+        (filters.q or "").strip(),
+    )
+    return (
+        filters.sort == "sla" and filters.due in (None, "today", "overdue") and not any(narrowing)
+    )
+
+
 def read_queue(
     session: Session,
     provider: Organisation,
@@ -150,8 +173,10 @@ def read_queue(
         client_ids = client_ids & {filters.client_id}
     if not client_ids:
         return QueuePage([], filters.page, False, [])
+    ordered = in_index_order_for(filters)
+    visible = provider_visible_in_order if ordered else provider_visible
     stmt = _with_names(sa.select(Requirement)).where(
-        *provider_visible_in_order(session, provider.id, client_ids),
+        *visible(session, provider.id, client_ids),
         Requirement.status.in_(states.QUEUE),
     )
     if filters.status:
@@ -195,7 +220,7 @@ def read_queue(
         .limit(page_size + 1)
         .offset((filters.page - 1) * page_size)
     )
-    with in_index_order(session):
+    with in_index_order(session) if ordered else nullcontext():
         found = session.execute(stmt).all()
     has_next = len(found) > page_size
     rows = [

@@ -3,6 +3,7 @@ object or the page: counted on PostgreSQL, through the real API and pages."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -94,6 +95,29 @@ def test_the_queue_page_costs_the_same_with_three_rows_or_twelve(pg_app, pg_worl
     assert n_twelve == n_three, listing
 
 
+def test_only_the_unfiltered_queue_page_is_read_in_the_index_order(pg_app, pg_world):
+    """By due date and unfiltered, the page walks the queue index and stops after
+    one page; a search may match a handful of a provider's requirements, which
+    such a walk would read them all to find, so the planner is left free."""
+    app, world = pg_app, pg_world
+    headers = h.api_headers(app, world.orgs["north"], "buyer")
+    client = app.test_client()
+    token = uuid.uuid4().hex[:10]
+    wanted = h.submitted(app, world, title=f"Hydraulic seals {token}")
+    h.submitted(app, world)
+    _, first_page = _count(app, lambda: client.get("/api/v1/queue", headers=headers))
+    _, searched = _count(app, lambda: client.get(f"/api/v1/queue?q=seals+{token}", headers=headers))
+    _, due_today = _count(app, lambda: client.get("/api/v1/queue?due=today", headers=headers))
+
+    def walks_the_index(statements: list[str]) -> bool:
+        return any("enable_sort" in statement for statement in statements)
+
+    assert walks_the_index(first_page) and walks_the_index(due_today)
+    assert not walks_the_index(searched), searched
+    found = client.get(f"/api/v1/queue?q=seals+{token}", headers=headers).get_json()
+    assert [item["id"] for item in found["items"]] == [str(wanted)]
+
+
 def test_the_queue_web_page_is_constant_as_rows_grow(pg_app, pg_world):
     app, world = pg_app, pg_world
     buyer = app.test_client()
@@ -127,7 +151,7 @@ def test_a_queue_search_costs_no_more_statements_than_the_plain_queue(pg_app, pg
         app, lambda: client.get("/api/v1/queue?q=searchable", headers=headers)
     )
     assert len(client.get("/api/v1/queue?q=searchable", headers=headers).json["items"]) == 4
-    assert searched == plain, listing
+    assert searched <= plain, listing
 
 
 def test_one_purchase_order_costs_the_same_statements_with_one_line_or_five(pg_app, pg_world):
