@@ -47,6 +47,8 @@ DEFAULT_RETRY_INTERVALS = (10, 30, 120, 600, 1800)
 
 # app.extensions key of the function that relays committed rows to RQ at once.
 RELAY_HOOK = "baton.relay_after_commit"
+# session.info key of the steps a job body leaves for after its commit.
+AFTER_COMMIT = "baton.job_after_commit"
 
 
 class PermanentJobError(Exception):
@@ -103,6 +105,19 @@ def job(
         return func
 
     return decorate
+
+
+def after_commit(session: Session, step: Callable[[], Any]) -> None:
+    """Run ``step`` in this attempt once the job body's transaction has committed.
+
+    For a side effect that must not hold the body's transaction open, such as
+    an email whose ledger writes on a connection of its own (on SQLite it
+    would wait for the body's uncommitted writes). The step gets no session:
+    it takes what it needs from the body as plain values. If it raises, the
+    attempt fails and is retried like any other: the body runs again, finds
+    its committed work and leaves the step again.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(step)
 
 
 def retry_intervals() -> list[int]:
@@ -191,6 +206,9 @@ def _run_body(control: Session, spec: JobSpec, payload: dict, sqlite: bool) -> l
     if spec.cross_tenant:
         with control.begin_nested():
             spec.func(control, payload)
+        if control.info.pop(AFTER_COMMIT, None):
+            # The runner's own transaction commits only when the row is done.
+            raise RuntimeError(f"{spec.name}: after_commit is for jobs in a tenant's context")
         return control.info.pop("outbox_ids", [])
     ctx = payload_context(control, payload)
     if sqlite:
@@ -199,7 +217,11 @@ def _run_body(control: Session, spec: JobSpec, payload: dict, sqlite: bool) -> l
         control.commit()
     with tenant_body(spec.name, ctx) as body:
         spec.func(body, payload)
-        return body.info.pop("outbox_ids", [])
+        outbox_ids = body.info.pop("outbox_ids", [])
+        steps = body.info.pop(AFTER_COMMIT, [])
+    for step in steps:
+        step()
+    return outbox_ids
 
 
 def _record_failure(session, oid, spec, payload, exc, fields, started) -> str:
@@ -369,6 +391,7 @@ def mark_enqueued(session: Session, message: OutboxMessage) -> None:
 
 __all__ = [
     "job",
+    "after_commit",
     "registry",
     "run_outbox_message",
     "drain_inline",

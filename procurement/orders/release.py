@@ -2,10 +2,11 @@
 
 Release is a status change in the buyer's transaction plus one outbox job,
 ``procurement.send_po``: the job renders the PDF, stores it as a revision of
-the order's document and emails it to the supplier with the signed link.
-The job may run twice (a retry after a crash): the stored revision is found
-again by its number, the email keeps its Message-ID, so the supplier gets
-one order, once.
+the order's document, commits, and then emails it to the supplier with the
+signed link. The job may run twice (a retry after a crash or a refused
+email): the stored revision is found again by its number and read back
+rather than rendered again, and the email keeps its Message-ID, so the
+supplier gets one order, once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from baton.platform import mail, storage
 from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
-from baton.platform.jobs import job
+from baton.platform.jobs import after_commit, job
 from baton.platform.outbox import emit
 from baton.platform.workflow import PROVIDER
 from baton.procurement.orders import links, revisions
@@ -36,6 +37,7 @@ from baton.sourcing.suppliers.models import Supplier
 from baton.tenants.models import Organisation, User
 
 SEND_PO = "procurement.send_po"
+# Emitted by send_po until 2026-12-03; registered still for rows pending at an upgrade.
 MAIL_PO = "procurement.mail_po"
 SEND_CANCELLATION = "procurement.send_cancellation"
 PDF_LIMIT = 20 * 1024 * 1024
@@ -91,18 +93,24 @@ def _load(session: Session, payload: dict) -> PurchaseOrder | None:
 
 def stored_pdf(session: Session, po: PurchaseOrder) -> DocumentRevision:
     """The PDF of the order's current revision, rendered and stored on first call."""
+    return _stored_pdf(session, po)[0]
+
+
+def _stored_pdf(session: Session, po: PurchaseOrder) -> tuple[DocumentRevision, bytes | None]:
+    """The stored revision, with its bytes when this call rendered them."""
     document = session.scalar(
         sa.select(Document).where(Document.tenant_id == po.tenant_id, Document.number == po.number)
     )
     wanted = po.revision + 1
     if document is not None and document.latest_revision_no >= wanted:
-        return session.scalar(
+        found = session.scalar(
             sa.select(DocumentRevision).where(
                 DocumentRevision.tenant_id == po.tenant_id,
                 DocumentRevision.document_id == document.id,
                 DocumentRevision.revision_no == wanted,
             )
         )
+        return found, None
     content = pdf_for(session, po)
     store = storage.get_store(current_app)
     filename = f"{po.number}-rev{po.revision}.pdf"
@@ -134,7 +142,7 @@ def stored_pdf(session: Session, po: PurchaseOrder) -> DocumentRevision:
         )
     po.pdf_revision_id = revision.id
     revisions.note_pdf(session, po, revision)
-    return revision
+    return revision, content
 
 
 def _pdf_bytes(revision: DocumentRevision) -> bytes:
@@ -167,52 +175,58 @@ def _mail_context(session: Session, po: PurchaseOrder) -> tuple[Supplier, dict, 
     return supplier, context, buyer.email if buyer else None
 
 
+def _release_mail(
+    session: Session, po: PurchaseOrder, revision: DocumentRevision, content: bytes, payload: dict
+) -> mail.OutgoingMail:
+    supplier, context, reply_to = _mail_context(session, po)
+    subject = f"Purchase order {po.number}" + (f" revision {po.revision}" if po.revision else "")
+    return mail.OutgoingMail(
+        to=[supplier.contact_email],
+        subject=f"{subject} from {context['client']}",
+        template="purchase_order_released",
+        context=context | {"subject": subject},
+        key=f"po:{po.id}:rev:{po.revision}:released",
+        attachments=[mail.Attachment(revision.filename, content, "application/pdf")],
+        reply_to=reply_to,
+        tenant_id=po.tenant_id,
+        outbox_id=uuid.UUID(payload["_outbox_id"]),
+    )
+
+
+def _current(session: Session, payload: dict) -> PurchaseOrder | None:
+    po = _load(session, payload)
+    if po is None or po.revision != payload["revision"] or po.status == "cancelled":
+        return None  # superseded or cancelled since: the newer message says so
+    return po
+
+
 @job(
     SEND_PO,
     queue="high",
-    label="Prepare purchase order PDF",
+    label="Send purchase order to supplier",
     entity=lambda p: ("purchase_order", p["po_id"]),
 )
 def send_po(session: Session, payload: dict) -> None:
-    """Render and store the PDF, then hand the email to its own job: the mail
-    ledger writes on a connection of its own, which must not wait for this
-    transaction's writes (SQLite has one writer), and a retried email must
-    not render again."""
-    po = _load(session, payload)
-    if po is None or po.revision != payload["revision"] or po.status == "cancelled":
-        return  # superseded or cancelled since: the newer message says so
-    stored_pdf(session, po)
-    emit(session, MAIL_PO, {"po_id": str(po.id), "revision": po.revision}, about=po)
+    """Render and store the PDF, then email it once that is committed: the
+    mail ledger writes on a connection of its own, which must not wait for
+    this transaction's writes (SQLite has one writer). A retry after a failed
+    email reads the stored PDF back instead of rendering it again."""
+    po = _current(session, payload)
+    if po is None:
+        return
+    revision, content = _stored_pdf(session, po)
+    outgoing = _release_mail(session, po, revision, content or _pdf_bytes(revision), payload)
+    after_commit(session, lambda: mail.send(outgoing))
 
 
-@job(
+# The former second job: its pending rows now do all of send_po's work, which
+# finds the PDF already stored.
+job(
     MAIL_PO,
     queue="high",
     label="Email purchase order to supplier",
     entity=lambda p: ("purchase_order", p["po_id"]),
-)
-def mail_po(session: Session, payload: dict) -> None:
-    po = _load(session, payload)
-    if po is None or po.revision != payload["revision"] or po.status == "cancelled":
-        return
-    revision = stored_pdf(session, po)
-    supplier, context, reply_to = _mail_context(session, po)
-    subject = f"Purchase order {po.number}" + (f" revision {po.revision}" if po.revision else "")
-    mail.send(
-        mail.OutgoingMail(
-            to=[supplier.contact_email],
-            subject=f"{subject} from {context['client']}",
-            template="purchase_order_released",
-            context=context | {"subject": subject},
-            key=f"po:{po.id}:rev:{po.revision}:released",
-            attachments=[
-                mail.Attachment(revision.filename, _pdf_bytes(revision), "application/pdf")
-            ],
-            reply_to=reply_to,
-            tenant_id=po.tenant_id,
-            outbox_id=uuid.UUID(payload["_outbox_id"]),
-        )
-    )
+)(send_po)
 
 
 @job(

@@ -32,6 +32,8 @@ class Received:
 class Recorder:
     messages: list[Received] = field(default_factory=list)
     block_at: str | None = None  # "rcpt" or "data"
+    # A reply to give after the final "." instead of accepting ("451 4.3.0 busy").
+    refuse_with: str | None = None
     entered: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -49,6 +51,8 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         # Like Postfix, the message is queued as soon as the final "." arrives and
         # the reply follows; a client that vanishes before the reply cannot undo it.
+        if self.refuse_with:
+            return self.refuse_with
         msg = message_from_bytes(envelope.content, policy=default)
         with self.lock:
             self.messages.append(
@@ -96,3 +100,17 @@ class SMTPServer:
             self.recorder.release.set()
             self.controller.stop()
             self.controller = None
+
+
+def send_through(app, monkeypatch, port: int, **values) -> None:
+    """Point the app's mail settings at an SMTP server on 127.0.0.1."""
+    settings = app.config["BATON_SETTINGS"]
+    for name, value in {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_starttls": False,
+        "smtp_username": None,
+        "smtp_password": None,
+        **values,
+    }.items():
+        monkeypatch.setattr(settings, name, value)

@@ -18,7 +18,7 @@ from baton.platform.db import db
 from baton.platform.jobs import PermanentJobError
 from baton.platform.outbox import SentMail
 from baton.platform.tenancy import SERVICE_CONTEXT
-from tests.jobs.smtp import SMTPServer
+from tests.jobs.smtp import SMTPServer, send_through
 
 
 @pytest.fixture(scope="module")
@@ -64,19 +64,6 @@ def _mail(key: str, to: str = "buyer@example.com", **extra) -> mail.OutgoingMail
     )
 
 
-def _configure(app, monkeypatch, port: int, **values):
-    settings = app.config["BATON_SETTINGS"]
-    for name, value in {
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_starttls": False,
-        "smtp_username": None,
-        "smtp_password": None,
-        **values,
-    }.items():
-        monkeypatch.setattr(settings, name, value)
-
-
 def test_starttls_and_login_deliver_text_html_and_attachment(pg_app, monkeypatch, certificate):
     cert, key = certificate
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -87,7 +74,7 @@ def test_starttls_and_login_deliver_text_html_and_attachment(pg_app, monkeypatch
     ).start()
     try:
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-        _configure(
+        send_through(
             pg_app,
             monkeypatch,
             server.port,
@@ -118,7 +105,7 @@ def test_starttls_and_login_deliver_text_html_and_attachment(pg_app, monkeypatch
 
 
 def test_starttls_asked_for_but_not_offered_sends_nothing(pg_app, monkeypatch, smtp):
-    _configure(pg_app, monkeypatch, smtp.port, smtp_starttls=True, smtp_username="u")
+    send_through(pg_app, monkeypatch, smtp.port, smtp_starttls=True, smtp_username="u")
     with (
         pg_app.app_context(),
         pg_app.test_request_context(),
@@ -158,7 +145,7 @@ def _ledger_status(app, message_id: str) -> str:
 def test_a_first_send_writes_its_ledger_row_in_three_statements(pg_app, monkeypatch, smtp):
     """Claim, hand over, confirm: a fresh Message-ID never takes the path of a
     claim left by an earlier attempt (which reads the row back and rewrites it)."""
-    _configure(pg_app, monkeypatch, smtp.port)
+    send_through(pg_app, monkeypatch, smtp.port)
     key = f"first:{uuid.uuid4()}"
     statements: list[str] = []
 
@@ -180,7 +167,7 @@ def test_a_first_send_writes_its_ledger_row_in_three_statements(pg_app, monkeypa
 
 def test_a_claim_left_by_a_dead_attempt_is_taken_over_and_sent(pg_app, monkeypatch, smtp):
     """The earlier attempt stopped before the final '.': the server never had it."""
-    _configure(pg_app, monkeypatch, smtp.port)
+    send_through(pg_app, monkeypatch, smtp.port)
     key = f"claimed:{uuid.uuid4()}"
     with pg_app.app_context():
         message_id = mail.message_id(key, pg_app.config["BATON_SETTINGS"].mail_from)
@@ -193,7 +180,7 @@ def test_a_claim_left_by_a_dead_attempt_is_taken_over_and_sent(pg_app, monkeypat
 
 def test_a_message_handed_over_by_a_dead_attempt_is_not_sent_again(pg_app, monkeypatch, smtp):
     """The earlier attempt sent the final '.': the server has it, whatever it replied."""
-    _configure(pg_app, monkeypatch, smtp.port)
+    send_through(pg_app, monkeypatch, smtp.port)
     key = f"handed:{uuid.uuid4()}"
     with pg_app.app_context():
         message_id = mail.message_id(key, pg_app.config["BATON_SETTINGS"].mail_from)
@@ -218,7 +205,7 @@ def test_a_recipient_the_server_refuses_fails_for_good_and_can_be_sent_later(pg_
     port = free_port()
     refusing = Controller(Refusing(), hostname="127.0.0.1", port=port)
     refusing.start()
-    _configure(pg_app, monkeypatch, port)
+    send_through(pg_app, monkeypatch, port)
     key = f"refused:{uuid.uuid4()}"
     try:
         with (
