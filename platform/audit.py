@@ -4,6 +4,12 @@ Each organisation has one chain. An event's hash is
 ``sha256(previous hash || canonical JSON of the event)``; the chain head is
 advanced under a per-tenant lock so two writers cannot fork it, and a unique
 ``(tenant_id, seq)`` makes a fork impossible even if the lock were skipped.
+
+``record`` keeps an event with its transaction and the chain takes it at
+commit: the head is locked, numbered and moved once per transaction, in the
+last statements before COMMIT. Taken at the first event instead, the lock
+serialised every writer of a tenant for the rest of each transaction, a PDF
+render and an S3 upload included (decision 0018).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from baton.platform.db import AuditScoped, Base, utcnow
+from baton.platform.db import AuditScoped, Base, context_change_hooks, utcnow
 from baton.platform.metering import on_audit
 from baton.platform.request_context import actor_var, request_id_var
 
@@ -111,6 +117,7 @@ def chain_hash(prev_hash: str, event: AuditEvent) -> str:
 
 
 _HEADS = "audit_heads"
+_PENDING = "audit_pending"
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
@@ -118,11 +125,76 @@ def _forget_heads(session: Session, transaction) -> None:
     # The lock ends with the transaction (or the head may have been rolled
     # back with a savepoint): the next append locks and reads again.
     session.info.pop(_HEADS, None)
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    """Events recorded inside a savepoint that rolled back never happened."""
+    pending = session.info.get(_PENDING)
+    if pending and previous_transaction.nested:
+        session.info[_PENDING] = [
+            (tx, e) for tx, e in pending if not _within(tx, previous_transaction)
+        ]
+
+
+def _within(tx, ancestor) -> bool:
+    while tx is not None:
+        if tx is ancestor:
+            return True
+        tx = tx.parent
+    return False
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _append_at_commit(session: Session) -> None:
+    # A savepoint's release leaves its events for the outer commit.
+    if not session.in_nested_transaction():
+        _append_pending(session)
+
+
+def _append_before_context_change(session: Session) -> None:
+    """Events recorded under one context are written under it (its RLS and
+    write guard), before a session that acts for several moves on."""
+    _append_pending(session)
+    session.flush()
+
+
+context_change_hooks.append(_append_before_context_change)
+
+
+def _append_pending(session: Session) -> None:
+    """Put the session's recorded events on their chains.
+
+    Tenants are locked in one order, so two transactions writing the same
+    two tenants cannot deadlock.
+    """
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    by_tenant: dict[uuid.UUID, list[AuditEvent]] = {}
+    for _, event in pending:
+        by_tenant.setdefault(event.tenant_id, []).append(event)
+    for tenant_id in sorted(by_tenant, key=str):
+        seq, prev = _lock_head(session, tenant_id)
+        for event in by_tenant[tenant_id]:
+            seq += 1
+            event.seq = seq
+            event.prev_hash = prev
+            event.hash = prev = chain_hash(prev, event)
+        session.add_all(by_tenant[tenant_id])
+        session.execute(
+            sa.update(AuditChainHead)
+            .where(AuditChainHead.tenant_id == tenant_id)
+            .values(seq=seq, hash=prev)
+        )
+        session.info.setdefault(_HEADS, {})[tenant_id] = (seq, prev)
 
 
 def _lock_head(session: Session, tenant_id: uuid.UUID) -> tuple[int, str]:
     """Lock the tenant's chain head for this transaction and read it. A second
-    event in the same transaction already holds the lock and knows the head."""
+    append in the same transaction already holds the lock and knows the head."""
     known = session.info.get(_HEADS, {}).get(tenant_id)
     if known is not None:
         return known
@@ -160,14 +232,13 @@ def record(
     changes: dict[str, Any] | None = None,
     provider_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    """Append one event to the tenant's chain in the caller's transaction."""
+    """Record one event in the caller's transaction; it joins the tenant's
+    chain (``seq``, ``hash``) when the transaction commits."""
     actor = actor_var.get()
-    seq, prev = _lock_head(session, tenant_id)
     event = AuditEvent(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
         provider_id=provider_id,
-        seq=seq + 1,
         created_at=utcnow(),
         actor_kind=actor.kind,
         actor_id=actor.id,
@@ -177,17 +248,8 @@ def record(
         entity_id=str(entity_id),
         changes=jsonable(changes or {}),
         request_id=request_id_var.get(),
-        prev_hash=prev,
     )
-    event.hash = chain_hash(prev, event)
-    session.add(event)
-    session.flush([event])
-    session.execute(
-        sa.update(AuditChainHead)
-        .where(AuditChainHead.tenant_id == tenant_id)
-        .values(seq=event.seq, hash=event.hash)
-    )
-    session.info.setdefault(_HEADS, {})[tenant_id] = (event.seq, event.hash)
+    session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), event))
     # A billable act is metered in its own transaction (platform.metering).
     on_audit(session, event)
     return event

@@ -11,7 +11,7 @@ which also scopes the embedded SQLite mode.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
@@ -217,8 +217,18 @@ def get_context(session: Session) -> TenantContext:
     return session.info.get("tenant_context", NO_CONTEXT)
 
 
+# Each is called with a session whose context is about to change in an open
+# transaction, to settle what was done under the old one (the audit trail
+# writes the events it holds for the commit).
+context_change_hooks: list[Callable[[Session], None]] = []
+
+
 def set_context(session: Session, ctx: TenantContext) -> None:
     """Attach the context; if a transaction is already open, apply it now too."""
+    previous = session.info.get("tenant_context")
+    if previous is not None and previous != ctx and session.in_transaction():
+        for hook in context_change_hooks:
+            hook(session)
     session.info["tenant_context"] = ctx
     if session.in_transaction() and not _applied(session, ctx):
         _apply_pg_settings(session, session.connection(), ctx)
