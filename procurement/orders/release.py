@@ -150,6 +150,15 @@ def _pdf_bytes(revision: DocumentRevision) -> bytes:
         return f.read()
 
 
+def _parties(session: Session, po: PurchaseOrder) -> tuple:
+    return (
+        session.get(Organisation, po.tenant_id),
+        session.get(Organisation, po.provider_id),
+        session.get(Supplier, po.supplier_id),
+        session.get(User, po.buyer_id) if po.buyer_id else None,
+    )
+
+
 def _mail_context(session: Session, po: PurchaseOrder) -> tuple[Supplier, dict, str | None]:
     supplier = session.get(Supplier, po.supplier_id)
     buyer = session.get(User, po.buyer_id) if po.buyer_id else None
@@ -214,9 +223,13 @@ def send_po(session: Session, payload: dict) -> None:
     po = _current(session, payload)
     if po is None:
         return
+    # The identity map holds objects weakly: held here, the parties the PDF
+    # reads are still there for the email instead of being selected again.
+    parties = _parties(session, po)
     revision, content = _stored_pdf(session, po)
     outgoing = _release_mail(session, po, revision, content or _pdf_bytes(revision), payload)
     after_commit(session, lambda: mail.send(outgoing))
+    del parties
 
 
 # The former second job: its pending rows now do all of send_po's work, which

@@ -33,21 +33,28 @@ def _requirements(
     )
 
 
-def _released_quantities(orders: list[PurchaseOrder]) -> dict[uuid.UUID, Decimal]:
-    found: dict[uuid.UUID, Decimal] = {}
-    for po in orders:
-        if PURCHASE_ORDER.in_group("released", po.status):
-            for line in po.lines:
-                found[line.requirement_line_id] = (
-                    found.get(line.requirement_line_id, 0) + line.quantity
-                )
-    return found
+def _released_quantities(session: Session, req: Requirement) -> dict[uuid.UUID, Decimal]:
+    """Per requirement line, the quantity on the requirement's released orders."""
+    rows = session.execute(
+        sa.select(POLine.requirement_line_id, sa.func.sum(POLine.quantity))
+        .join(
+            PurchaseOrder,
+            sa.and_(PurchaseOrder.id == POLine.po_id, PurchaseOrder.tenant_id == POLine.tenant_id),
+        )
+        .where(
+            POLine.tenant_id == req.tenant_id,
+            POLine.requirement_id == req.id,
+            PurchaseOrder.status.in_(PURCHASE_ORDER.group("released")),
+        )
+        .group_by(POLine.requirement_line_id)
+    )
+    return {line_id: Decimal(total or 0) for line_id, total in rows}
 
 
 def _covered(session: Session, req: Requirement) -> bool:
     """Whether released orders carry every line of the accepted snapshot in full."""
     snap = session.get(HandoffSnapshot, req.current_snapshot_id)
-    released = _released_quantities(orders_of_requirement(session, req.tenant_id, req.id))
+    released = _released_quantities(session, req)
     return all(
         released.get(uuid.UUID(line["line_id"]), Decimal(0)) >= Decimal(line.get("quantity") or 0)
         for line in snap.payload["lines"]

@@ -92,3 +92,34 @@ def test_a_refused_release_email_keeps_the_pdf_and_the_retry_sends_it_once(
     assert pdf.get_filename() == f"{po.number}-rev0.pdf"
     assert pdf.get_content() == stored
     assert po.number in PdfReader(io.BytesIO(stored)).pages[0].extract_text()
+
+
+def test_the_release_job_reads_each_party_once(app, world, smtp):
+    """The PDF and the email name the same client, provider, supplier and
+    buyer: the job selects each of them once, not once for each."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from baton.platform.db import get_context
+
+    po_id = o.draft(app, world)
+    o.submit(app, world, po_id)
+    read: list[str] = []
+    sent_before = smtp.recorder.count()
+
+    def note(state) -> None:
+        # The job's own session: the runner's (service role) looks up its context.
+        if state.is_select and not get_context(state.session).is_service:
+            read.extend(m.class_.__name__ for m in state.all_mappers)
+
+    with app.app_context():
+        event.listen(Session, "do_orm_execute", note)
+        try:
+            with o.h.as_provider(app, world) as (session, _):
+                release.release(session, world.orgs["north"], po_id)
+                read.clear()  # the release itself; from here on, the job
+        finally:
+            event.remove(Session, "do_orm_execute", note)
+    assert smtp.recorder.count() == sent_before + 1
+    parties = sorted(name for name in read if name in ("Organisation", "Supplier", "User"))
+    assert parties == ["Organisation", "Organisation", "Supplier", "User"]
