@@ -297,6 +297,8 @@ def release_all(world, po_ids: list[uuid.UUID], tmp: Path, settings: dict, profi
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("cumulative").print_stats(30)
         stats.sort_stats("tottime").print_stats(20)
+        profiler.dump_stats(tmp.parent / "po_release.prof")
+        print(f"profile kept in {tmp.parent / 'po_release.prof'} (python -m pstats)")
     return commits, first, last
 
 
