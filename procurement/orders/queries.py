@@ -104,26 +104,33 @@ def list_orders(
     return rows[:per_page], len(rows) > per_page
 
 
-def ordered_quantities(
-    session: Session, tenant_ids: set[uuid.UUID], requirement_line_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, Decimal]:
-    """Quantity on open (not cancelled) orders per requirement line."""
-    if not requirement_line_ids:
-        return {}
+def quantities_by_line(session: Session, *where: sa.ColumnElement) -> dict[uuid.UUID, Decimal]:
+    """Quantity per requirement line on the order lines ``where`` selects
+    (conditions on ``POLine`` and its ``PurchaseOrder``)."""
     rows = session.execute(
         sa.select(POLine.requirement_line_id, sa.func.sum(POLine.quantity))
         .join(
             PurchaseOrder,
             sa.and_(PurchaseOrder.id == POLine.po_id, PurchaseOrder.tenant_id == POLine.tenant_id),
         )
-        .where(
-            among(session, POLine.tenant_id, tenant_ids),
-            among(session, POLine.requirement_line_id, requirement_line_ids),
-            PurchaseOrder.status != "cancelled",
-        )
+        .where(*where)
         .group_by(POLine.requirement_line_id)
     )
     return {line_id: Decimal(total or 0) for line_id, total in rows}
+
+
+def ordered_quantities(
+    session: Session, tenant_ids: set[uuid.UUID], requirement_line_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Decimal]:
+    """Quantity on open (not cancelled) orders per requirement line."""
+    if not requirement_line_ids:
+        return {}
+    return quantities_by_line(
+        session,
+        among(session, POLine.tenant_id, tenant_ids),
+        among(session, POLine.requirement_line_id, requirement_line_ids),
+        PurchaseOrder.status != "cancelled",
+    )
 
 
 def orders_of_requirement(

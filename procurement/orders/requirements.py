@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from baton.platform.workflow import PROVIDER, SYSTEM
 from baton.procurement.orders.models import POLine, PurchaseOrder
-from baton.procurement.orders.queries import orders_of_requirement
+from baton.procurement.orders.queries import orders_of_requirement, quantities_by_line
 from baton.procurement.orders.states import PURCHASE_ORDER
 from baton.sourcing.requirements.handoff import transition
 from baton.sourcing.requirements.models import HandoffSnapshot, Requirement
@@ -33,28 +33,17 @@ def _requirements(
     )
 
 
-def _released_quantities(session: Session, req: Requirement) -> dict[uuid.UUID, Decimal]:
-    """Per requirement line, the quantity on the requirement's released orders."""
-    rows = session.execute(
-        sa.select(POLine.requirement_line_id, sa.func.sum(POLine.quantity))
-        .join(
-            PurchaseOrder,
-            sa.and_(PurchaseOrder.id == POLine.po_id, PurchaseOrder.tenant_id == POLine.tenant_id),
-        )
-        .where(
-            POLine.tenant_id == req.tenant_id,
-            POLine.requirement_id == req.id,
-            PurchaseOrder.status.in_(PURCHASE_ORDER.group("released")),
-        )
-        .group_by(POLine.requirement_line_id)
+def _on_orders(session: Session, req: Requirement, which: sa.ColumnElement) -> dict:
+    """Per line of the requirement, the quantity on its orders that ``which`` admits."""
+    return quantities_by_line(
+        session, POLine.tenant_id == req.tenant_id, POLine.requirement_id == req.id, which
     )
-    return {line_id: Decimal(total or 0) for line_id, total in rows}
 
 
 def _covered(session: Session, req: Requirement) -> bool:
     """Whether released orders carry every line of the accepted snapshot in full."""
     snap = session.get(HandoffSnapshot, req.current_snapshot_id)
-    released = _released_quantities(session, req)
+    released = _on_orders(session, req, PurchaseOrder.status.in_(PURCHASE_ORDER.group("released")))
     return all(
         released.get(uuid.UUID(line["line_id"]), Decimal(0)) >= Decimal(line.get("quantity") or 0)
         for line in snap.payload["lines"]
@@ -92,23 +81,7 @@ def note_finished(session: Session, po: PurchaseOrder) -> None:
 
 def remaining_by_line(session: Session, req: Requirement, snapshot: HandoffSnapshot) -> dict:
     """Per snapshot line: quantity handed off, on open orders, and still to order."""
-    rows = dict(
-        session.execute(
-            sa.select(POLine.requirement_line_id, sa.func.sum(POLine.quantity))
-            .join(
-                PurchaseOrder,
-                sa.and_(
-                    PurchaseOrder.id == POLine.po_id, PurchaseOrder.tenant_id == POLine.tenant_id
-                ),
-            )
-            .where(
-                POLine.tenant_id == req.tenant_id,
-                POLine.requirement_id == req.id,
-                PurchaseOrder.status != "cancelled",
-            )
-            .group_by(POLine.requirement_line_id)
-        ).all()
-    )
+    rows = _on_orders(session, req, PurchaseOrder.status != "cancelled")
     found = {}
     for line in snapshot.payload["lines"]:
         handed = Decimal(line.get("quantity") or 0)
