@@ -249,6 +249,9 @@ def record(
         changes=jsonable(changes or {}),
         request_id=request_id_var.get(),
     )
+    if not session.in_transaction():
+        # Bound to a transaction, so that ending it without a commit drops the event.
+        session.begin()
     session.info.setdefault(_PENDING, []).append((session.get_nested_transaction(), event))
     # A billable act is metered in its own transaction (platform.metering).
     on_audit(session, event)

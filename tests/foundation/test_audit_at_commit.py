@@ -113,3 +113,18 @@ def test_events_for_two_tenants_in_one_transaction_join_both_chains(app, world):
     assert [a for a, _ in north_events] == ["test.provider", "test.provider_again"]
     assert north_events[1][1] == north_events[0][1] + 1
     assert [a for a, _ in _events(app, acme, probe)] == ["test.client"]
+
+
+def test_a_session_closed_without_committing_records_nothing(app, world):
+    """The event is dropped with the session, even when it was the first
+    thing the session did, and a later commit of another session carries on."""
+    acme = world.orgs["acme"]
+    probe = str(uuid.uuid4())
+    with app.app_context(), acting_as(Actor("system", None, "closed")):
+        session = db.new_session(client_context(acme))
+        _record(session, acme, probe, "test.abandoned")
+        session.close()
+        session.commit()  # the closed session starts afresh: nothing of before is left
+        with db.unit_of_work(client_context(acme)) as other:
+            _record(other, acme, probe, "test.next")
+    assert [action for action, _ in _events(app, acme, probe)] == ["test.next"]
