@@ -665,7 +665,7 @@ def _area(filename: str, function: str) -> str:
     return "other stdlib"
 
 
-def print_profile(stats: pstats.Stats, n: int) -> None:
+def print_profile(stats: pstats.Stats, n: int, title: str) -> None:
     rows = []
     by_area: dict[str, float] = {}
     total = 0.0
@@ -675,7 +675,7 @@ def print_profile(stats: pstats.Stats, n: int) -> None:
         area = _area(filename, function)
         by_area[area] = by_area.get(area, 0.0) + tottime
         total += tottime
-    print(f"\nprofile of the one-item read: {n} requests through app.test_client(), cProfile")
+    print(f"\nprofile of {title}: {n} requests through app.test_client(), cProfile")
     print(f"  self time by area, ms per request (total {total * 1000 / n:.2f} ms under cProfile):")
     for area, seconds in sorted(by_area.items(), key=lambda kv: -kv[1]):
         print(f"    {area:<30} {seconds * 1000 / n:7.2f}  {seconds / total:6.1%}")
@@ -920,6 +920,12 @@ def main() -> None:
         help="keep gunicorn.conf.py's max_requests (workers restart every ~2,000 requests)",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the one-item read")
+    parser.add_argument(
+        "--profile-endpoint",
+        default="item",
+        choices=("item", "queue", "healthz", "po", "po_list"),
+        help="which endpoint --profile and the in-process timing read (po, po_list need --orders)",
+    )
     parser.add_argument("--profile-requests", type=int, default=300)
     parser.add_argument(
         "--explain",
@@ -1085,17 +1091,20 @@ def main() -> None:
                 " and read by the policies from provider_visibility (decision 0017)"
             )
         n = 200
-        wall, statements = timed_requests(app, log, endpoints["item"].real, auth, n)
+        chosen = endpoints[args.profile_endpoint]
+        wall, statements = timed_requests(app, log, chosen.real, auth, n)
         misses = sum(s.cache == "CACHE_MISS" for s in statements)
         print(
-            f"in-process one-item read ({n} requests, app.test_client(), no profiler):"
+            f"in-process {chosen.label} ({n} requests, app.test_client(), no profiler):"
             f" {wall:.2f} ms per request, {sum(s.ms for s in statements) / n:.2f} ms of it in"
             f" cursor.execute for {len(statements) / n:.0f} statements;"
             f" {misses} compiled-cache misses in {len(statements)} statements"
         )
         if args.profile:
-            stats = profile(app, endpoints["item"].real, auth, args.profile_requests)
-            print_profile(stats, args.profile_requests)
+            stats = profile(app, chosen.real, auth, args.profile_requests)
+            print_profile(stats, args.profile_requests, chosen.label)
+            stats.dump_stats(tmp.parent / "api_reads.prof")
+            print(f"profile kept in {tmp.parent / 'api_reads.prof'} (python -m pstats)")
     except BaseException:
         for srv in servers:
             print(f"--- end of the {srv.name} server's log ---\n{srv.log_tail()}", file=sys.stderr)

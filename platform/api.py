@@ -49,6 +49,16 @@ def field_errors(messages: dict | None) -> dict[str, str] | None:
     return flat
 
 
+def dumped(body: dict) -> flask.Response:
+    """``body`` already in its response schema's form, sent as it is.
+
+    flask-smorest passes a Response through untouched, so the schema still
+    documents the answer (and schemathesis checks the two agree) without
+    serialising a list page's values a second time: a page of 50 orders
+    spent 1.7 ms of its 8.6 in marshmallow doing so (bench/api_reads.py)."""
+    return flask.jsonify(body)
+
+
 class PageQuerySchema(Schema):
     """The one pagination parameter every list takes: 50 items a page."""
 

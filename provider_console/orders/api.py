@@ -9,7 +9,7 @@ import uuid
 
 from flask import request
 
-from baton.platform.api import ApiBlueprint, token_required
+from baton.platform.api import ApiBlueprint, dumped, token_required
 from baton.platform.auth import identity
 from baton.platform.errors import ServiceError
 from baton.platform.web import dbs
@@ -23,7 +23,7 @@ from baton.procurement.orders import (
     release,
 )
 from baton.procurement.orders.models import PurchaseOrder
-from baton.procurement.orders.presenters import list_item, represent
+from baton.procurement.orders.presenters import LIST_ITEM_COLUMNS, list_item, represent
 from baton.procurement.orders.schemas import (
     AcknowledgementSchema,
     CreateOrderSchema,
@@ -79,14 +79,16 @@ def _with_etag(po: PurchaseOrder):
 @blp.doc(summary="List purchase orders, newest first, filtered as the orders pages are")
 def list_orders(args):
     filters = open_orders.from_api(args)
-    orders, has_next = open_orders.search(
+    orders, has_next = open_orders.search_values(
         dbs(),
         _scope(in_order=open_orders.in_index_order_for(filters)),
         filters,
+        LIST_ITEM_COLUMNS,
         page=args["page"],
-        with_lines=False,
     )
-    return {"page": args["page"], "has_next": has_next, "items": [list_item(po) for po in orders]}
+    return dumped(
+        {"page": args["page"], "has_next": has_next, "items": [list_item(po) for po in orders]}
+    )
 
 
 @blp.get("/purchase-orders/ready")

@@ -171,3 +171,21 @@ def test_one_purchase_order_costs_the_same_statements_with_one_line_or_five(pg_a
     assert n_large == n_small, listing
     # The token with everything it resolves; the order with its lines and supplier.
     assert n_large <= 2, listing
+
+
+def test_a_page_of_purchase_orders_is_three_statements_for_one_order_or_six(pg_app, pg_world):
+    """The token with its context, the planner's setting for the index walk, the
+    page: no lazy load per order, however many the page holds."""
+    from tests.support import orders as o
+
+    app, world = pg_app, pg_world
+    headers = h.api_headers(app, world.orgs["north"], "buyer")
+    client = app.test_client()
+    o.draft(app, world)
+    n_one, _ = _count(app, lambda: client.get("/api/v1/purchase-orders", headers=headers))
+    for _ in range(5):
+        o.draft(app, world)
+    n_six, listing = _count(app, lambda: client.get("/api/v1/purchase-orders", headers=headers))
+    assert len(client.get("/api/v1/purchase-orders", headers=headers).get_json()["items"]) >= 6
+    assert n_six == n_one, listing
+    assert n_six <= 3, listing
