@@ -849,6 +849,46 @@ def measure(args, tmp, endpoints, real, bare, auth, admin_url, with_stats):
     return results, seen_by_pg
 
 
+def measure_latency(args, tmp, endpoints, real, bare, auth) -> dict[tuple[str, str], Run]:
+    """One more run of each endpoint at ``--latency-connections``: latency at
+    a load the servers can take without queueing. At 16 connections on 4
+    workers a request mostly waits its turn (Little's law: 16 / throughput),
+    so the throughput runs' p99 says more about the queue than the code."""
+    low = argparse.Namespace(**vars(args))
+    low.connections = args.latency_connections
+    low.threads = min(args.threads, args.latency_connections)
+    lua = tmp / "check.lua"
+    found: dict[tuple[str, str], Run] = {}
+    for ep in endpoints.values():
+        for name, srv, path in (("real", real, ep.real), ("bare", bare, ep.bare)):
+            headers = auth if (name == "real" and ep.authenticated) else {}
+            if args.warmup > 0:
+                run_wrk(low, lua, srv.port, path, headers, args.warmup)
+            time.sleep(0.5)
+            found[(ep.key, name)] = run_wrk(low, lua, srv.port, path, headers, args.duration)
+    return found
+
+
+def print_latency(args, endpoints, found: dict[tuple[str, str], Run]) -> None:
+    print(
+        f"\nlatency at {args.latency_connections} connections"
+        f" (wrk -t{min(args.threads, args.latency_connections)} -c{args.latency_connections},"
+        f" {args.duration} s each; target p99 < 50 ms)"
+    )
+    head = (
+        f"{'endpoint':<34} {'real req/s':>10} {'p50 ms':>7} {'p99 ms':>7}   "
+        f"{'bare req/s':>10} {'p50 ms':>7} {'p99 ms':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for ep in endpoints.values():
+        r, b = found[(ep.key, "real")], found[(ep.key, "bare")]
+        print(
+            f"{ep.label:<34} {r.rate:10.0f} {r.p50_ms:7.1f} {r.p99_ms:7.1f}   "
+            f"{b.rate:10.0f} {b.p50_ms:7.1f} {b.p99_ms:7.1f}"
+        )
+
+
 def print_statement_summary(endpoints, counted, results, with_stats) -> None:
     print("\nSQL statements per request")
     print(
@@ -909,6 +949,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers per app")
+    parser.add_argument(
+        "--latency-connections",
+        type=int,
+        default=0,
+        help="after the throughput rounds, one run per endpoint at this many connections"
+        " (latency without queueing; 0: none)",
+    )
     parser.add_argument(
         "--log-level",
         default="INFO",
@@ -1063,6 +1110,11 @@ def main() -> None:
         results, seen_by_pg = measure(
             args, tmp, endpoints, real, bare, auth, urls.admin, with_stats
         )
+        latency = (
+            measure_latency(args, tmp, endpoints, real, bare, auth)
+            if args.latency_connections
+            else None
+        )
 
         print()
         for line in machine_info(urls.admin, args):
@@ -1073,6 +1125,8 @@ def main() -> None:
             " Baton as baton_app under RLS with a provider token; bare as a BYPASSRLS role"
         )
         print_table(endpoints, results, sizes)
+        if latency:
+            print_latency(args, endpoints, latency)
         print_statement_summary(endpoints, counted, results, with_stats)
         print_statements(f"one-item read, {endpoints['item'].real} (SQLAlchemy)", counted["item"])
         print_statements(f"queue page, {endpoints['queue'].real} (SQLAlchemy)", counted["queue"])
