@@ -807,6 +807,13 @@ def print_table(endpoints: dict, results: dict, sizes: dict) -> None:
             print(f"  {app} {path[:44]:<44} {sizes[(ep.key, app)]:6d} B  {detail}")
 
 
+def _targets(endpoints, real, bare, auth):
+    """Each endpoint on the real server, then on the bare one, with its headers."""
+    for ep in endpoints.values():
+        for name, srv, path in (("real", real, ep.real), ("bare", bare, ep.bare)):
+            yield ep, name, srv, path, auth if (name == "real" and ep.authenticated) else {}
+
+
 def measure(args, tmp, endpoints, real, bare, auth, admin_url, with_stats):
     """Every endpoint on both servers, real then bare, ``--rounds`` times."""
     lua = tmp / "check.lua"
@@ -815,37 +822,35 @@ def measure(args, tmp, endpoints, real, bare, auth, admin_url, with_stats):
     seen_by_pg: dict[tuple[str, str], tuple[int, list]] = {}
     roles = {"real": "baton_app", "bare": BARE_ROLE}
     for round_no in range(1, args.rounds + 1):
-        for ep in endpoints.values():
-            for name, srv, path in (("real", real, ep.real), ("bare", bare, ep.bare)):
-                headers = auth if (name == "real" and ep.authenticated) else {}
-                if args.warmup > 0:
-                    run_wrk(args, lua, srv.port, path, headers, args.warmup)
-                # Let the requests still in flight finish: wrk does not wait for
-                # them, and they would land in the statement counts.
+        for ep, name, srv, path, headers in _targets(endpoints, real, bare, auth):
+            if args.warmup > 0:
+                run_wrk(args, lua, srv.port, path, headers, args.warmup)
+            # Let the requests still in flight finish: wrk does not wait for
+            # them, and they would land in the statement counts.
+            time.sleep(0.5)
+            load = os.getloadavg()[0]
+            before = statement_stats(admin_url) if with_stats else {}
+            result = run_wrk(args, lua, srv.port, path, headers, args.duration)
+            if with_stats:
                 time.sleep(0.5)
-                load = os.getloadavg()[0]
-                before = statement_stats(admin_url) if with_stats else {}
-                result = run_wrk(args, lua, srv.port, path, headers, args.duration)
-                if with_stats:
-                    time.sleep(0.5)
-                    delta = stats_delta(before, statement_stats(admin_url), roles[name])
-                    # One transaction per request on every endpoint that uses the
-                    # database, so its BEGINs count the requests the server handled.
-                    served = sum(c for c, _ms, q in delta if q.strip().upper() == "BEGIN")
-                    if served:
-                        result.statements = sum(c for c, _ms, _q in delta) / served
-                        result.db_ms = sum(ms for _c, ms, _q in delta) / served
-                    else:
-                        result.statements, result.db_ms = 0.0, 0.0
-                    seen_by_pg.setdefault((ep.key, name), (served, delta))
-                result.load = load
-                results.setdefault((ep.key, name), []).append(result)
-                print(
-                    f"round {round_no}: {name} {path[:48]:<48} {result.rate:7.0f} req/s"
-                    f"  p50 {result.p50_ms:5.1f} ms  p99 {result.p99_ms:6.1f} ms"
-                    f"  (load average {load:.1f} before)",
-                    flush=True,
-                )
+                delta = stats_delta(before, statement_stats(admin_url), roles[name])
+                # One transaction per request on every endpoint that uses the
+                # database, so its BEGINs count the requests the server handled.
+                served = sum(c for c, _ms, q in delta if q.strip().upper() == "BEGIN")
+                if served:
+                    result.statements = sum(c for c, _ms, _q in delta) / served
+                    result.db_ms = sum(ms for _c, ms, _q in delta) / served
+                else:
+                    result.statements, result.db_ms = 0.0, 0.0
+                seen_by_pg.setdefault((ep.key, name), (served, delta))
+            result.load = load
+            results.setdefault((ep.key, name), []).append(result)
+            print(
+                f"round {round_no}: {name} {path[:48]:<48} {result.rate:7.0f} req/s"
+                f"  p50 {result.p50_ms:5.1f} ms  p99 {result.p99_ms:6.1f} ms"
+                f"  (load average {load:.1f} before)",
+                flush=True,
+            )
     return results, seen_by_pg
 
 
@@ -859,13 +864,11 @@ def measure_latency(args, tmp, endpoints, real, bare, auth) -> dict[tuple[str, s
     low.threads = min(args.threads, args.latency_connections)
     lua = tmp / "check.lua"
     found: dict[tuple[str, str], Run] = {}
-    for ep in endpoints.values():
-        for name, srv, path in (("real", real, ep.real), ("bare", bare, ep.bare)):
-            headers = auth if (name == "real" and ep.authenticated) else {}
-            if args.warmup > 0:
-                run_wrk(low, lua, srv.port, path, headers, args.warmup)
-            time.sleep(0.5)
-            found[(ep.key, name)] = run_wrk(low, lua, srv.port, path, headers, args.duration)
+    for ep, name, srv, path, headers in _targets(endpoints, real, bare, auth):
+        if args.warmup > 0:
+            run_wrk(low, lua, srv.port, path, headers, args.warmup)
+        time.sleep(0.5)
+        found[(ep.key, name)] = run_wrk(low, lua, srv.port, path, headers, args.duration)
     return found
 
 
