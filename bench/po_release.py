@@ -255,12 +255,15 @@ def release_all(world, po_ids: list[uuid.UUID], tmp: Path, settings: dict, profi
 
     from baton.platform import mail
     from baton.platform.db import db, set_context
+    from baton.platform.heap import freeze_startup_heap
     from baton.platform.jobs import dispatch
     from baton.platform.request_context import Actor, acting_as
     from baton.platform.tenancy import provider_context
     from baton.procurement.orders import release
 
     app = _app(tmp, "web", settings)
+    # As a gunicorn worker does once its app is built (infra/gunicorn.conf.py).
+    freeze_startup_heap()
     provider, client = world.orgs["north"], world.orgs["acme"]
     commits: dict[str, float] = {}
     phases: dict[str, list[float]] = {"release": [], "commit": [], "dispatch": []}

@@ -67,6 +67,13 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
+def post_worker_init(worker) -> None:
+    """Once the worker has built the app: full collections stop walking it."""
+    from baton.platform.heap import freeze_startup_heap
+
+    freeze_startup_heap()
+
+
 def _json_formatter() -> logging.Formatter:
     """Gunicorn's own lines (start, worker boot, timeouts) as JSON, like the app's."""
     return structlog.stdlib.ProcessorFormatter(

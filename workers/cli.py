@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 
 from baton.platform.formatting import count
+from baton.platform.heap import freeze_startup_heap
 from baton.platform.queues import QUEUE_NAMES
 
 
@@ -52,6 +53,7 @@ def register_worker_cli(app: Flask) -> None:
             return
         loop = RelayLoop(interval=interval)
         loop.install_signal_handlers()
+        freeze_startup_heap()
         loop.run()
 
     @app.cli.command("jobs-failed")

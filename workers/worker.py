@@ -27,6 +27,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.exceptions import StopRequested
 
+from baton.platform.heap import freeze_startup_heap
 from baton.platform.queues import QUEUE_NAMES
 
 log = structlog.get_logger("baton.worker")
@@ -98,6 +99,8 @@ def run_worker(
     ctx = app.app_context()
     ctx.push()
     import baton.workers.registry  # noqa: F401
+
+    freeze_startup_heap()
 
     settings = app.config["BATON_SETTINGS"]
     if not settings.redis_url:
