@@ -183,7 +183,11 @@ def _token_with_settings() -> sa.Select:
             ApiToken.revoked_at.is_(None),
             org.is_active.is_(True),
         )
-        .execution_options(**PREPARED)
+        # It reads directory tables only (tokens, organisations, the
+        # visibility row), which no tenant criteria apply to; unscoped, the
+        # statement stays this one object, and SQLAlchemy keeps its cache
+        # key instead of computing it again for a scoped copy each request.
+        .execution_options(**PREPARED, skip_tenant_scope=True)
     )
 
 
