@@ -165,7 +165,11 @@ def read_queue(
     *,
     page_size: int = PAGE_SIZE,
     with_due_today: bool = True,
+    last_read: bool = False,
 ) -> QueuePage:
+    """A page of the queue. ``last_read``: the caller reads nothing more in
+    this transaction (the API's page, without the due-today panel), so the
+    index walk's planner setting ends with it (``in_index_order``)."""
     filters.check()
     client_ids = engaged_client_ids(session, provider.id)
     if filters.client_id is not None:
@@ -220,7 +224,8 @@ def read_queue(
         .limit(page_size + 1)
         .offset((filters.page - 1) * page_size)
     )
-    with in_index_order(session) if ordered else nullcontext():
+    restore = with_due_today or not last_read
+    with in_index_order(session, restore=restore) if ordered else nullcontext():
         found = session.execute(stmt).all()
     has_next = len(found) > page_size
     rows = [

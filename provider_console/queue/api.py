@@ -38,7 +38,9 @@ def read_queue(args):
     """The handoffs across every engaged client, 50 a page."""
     ident = identity()
     filters = queue.QueueFilters(**{k: v for k, v in args.items() if v is not None})
-    page = queue.read_queue(dbs(), ident.organisation, None, filters, with_due_today=False)
+    page = queue.read_queue(
+        dbs(), ident.organisation, None, filters, with_due_today=False, last_read=True
+    )
     return {
         "page": page.page,
         "has_next": page.has_next,

@@ -189,3 +189,26 @@ def test_a_page_of_purchase_orders_is_three_statements_for_one_order_or_six(pg_a
     assert len(client.get("/api/v1/purchase-orders", headers=headers).get_json()["items"]) >= 6
     assert n_six == n_one, listing
     assert n_six <= 3, listing
+
+
+def test_the_api_queue_page_leaves_the_planner_setting_to_end_with_its_transaction(
+    pg_app, pg_world
+):
+    """The API's page reads nothing after its walk, so it makes no round trip to
+    turn sorting back on; the web page reads its due-today panel after the
+    walk, with the planner as it always is."""
+    app, world = pg_app, pg_world
+    h.submitted(app, world, h.make_supplier(app, world))
+    headers = h.api_headers(app, world.orgs["north"], "buyer")
+    api = app.test_client()
+    n_api, via_api = _count(app, lambda: api.get("/api/v1/queue", headers=headers))
+    buyer = app.test_client()
+    login(buyer, world.email("north_buyer"))
+    _, via_page = _count(app, lambda: buyer.get("/provider/queue/"))
+
+    def sets(statements: list[str], value: str) -> bool:
+        return any(f"'enable_sort', '{value}'" in statement for statement in statements)
+
+    assert sets(via_api, "off") and not sets(via_api, "on"), via_api
+    assert n_api <= 3, via_api
+    assert sets(via_page, "off") and sets(via_page, "on"), via_page
