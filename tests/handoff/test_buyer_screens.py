@@ -239,7 +239,9 @@ def test_the_queue_search_pages_through_its_matches_only(app, world, three, monk
     from baton.procurement.handoff import queue
 
     monkeypatch.setattr(
-        queue.read_queue, "__kwdefaults__", {"page_size": 1, "with_due_today": True}
+        queue.read_queue,
+        "__kwdefaults__",
+        {**queue.read_queue.__kwdefaults__, "page_size": 1},
     )
     buyer = _signed_in(app, world.email("north_buyer"))
     first = buyer.get("/provider/queue/?q=redstone").text
