@@ -41,7 +41,7 @@ def ledger_events(app: Flask, *provider_ids: uuid.UUID) -> list[UsageEvent]:
         rows = session.scalars(
             sa.select(UsageEvent)
             .where(UsageEvent.provider_id.in_(provider_ids))
-            .order_by(UsageEvent.occurred_at)
+            .order_by(UsageEvent.occurred_at, UsageEvent.key)
         ).all()
         session.expunge_all()
         return list(rows)
