@@ -190,35 +190,6 @@ def among_engaged_clients(
     return among(session, tenant_column, ids)
 
 
-@contextmanager
-def in_index_order(session: Session, *, restore: bool = True) -> Iterator[None]:
-    """Plan the statements run inside without an explicit sort, so a page read
-    in an index's order stops after the page instead of sorting every match.
-
-    PostgreSQL cannot see into the row-level policies' and the scoping's
-    ``tenant_id = ANY((SELECT baton_tenant_ids()))``: it guesses each keeps
-    a small share of the rows, and with two of them it expected 35 of a
-    provider's 20,000 queued requirements, so it read them all and sorted
-    them (80 ms) rather than walk ``ix_requirements_queue_sla`` and stop
-    after 51 rows (0.8 ms). Only this transaction is touched, and only until
-    the block ends; SQLite has no such setting and needs none.
-
-    ``restore=False`` is for a caller that runs no query after the block in
-    this transaction (an API page, then its commit): the setting then ends
-    with the transaction, and the request makes one round trip fewer."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    # On the connection: a planner setting is no ORM statement to scope.
-    # Straight to the driver: no statement to compile or cache for either.
-    session.connection().exec_driver_sql("SELECT set_config('enable_sort', 'off', true)")
-    try:
-        yield
-    finally:
-        if restore:
-            session.connection().exec_driver_sql("SELECT set_config('enable_sort', 'on', true)")
-
-
 def get_context(session: Session) -> TenantContext:
     return session.info.get("tenant_context", NO_CONTEXT)
 

@@ -15,7 +15,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from baton.platform import jobs
+from baton.platform import jobs, planner
 from baton.platform.db import db, set_context
 from baton.platform.inputs import check_json_body
 from baton.platform.request_context import actor_var, new_request_id, request_id_var
@@ -45,6 +45,8 @@ def _before() -> None:
         # Before any handler parses it: a body too deep for the parser, or text
         # that is not Unicode, would otherwise surface as a 500 far below.
         check_json_body(request.get_data(cache=True))
+    if planner.wanted_by(current_app.view_functions.get(request.endpoint), request.args):
+        planner.expect_index_walk(dbs())
     ident = resolve_identity()
     g.identity = ident
     g.actor_token = actor_var.set(ident.actor)

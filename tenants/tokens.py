@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
-from baton.platform import audit
+from baton.platform import audit, planner
 from baton.platform.db import PREPARED, mark_applied, utcnow
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.signing import hash_api_token, new_api_token
@@ -149,9 +149,10 @@ def _tenant_ids(literal: str) -> frozenset[uuid.UUID]:
 
 
 @functools.cache
-def _token_with_settings() -> sa.Select:
-    """Built once: the statement is the same for every call but the token's
-    hash, and building it costs more than a millisecond of Python per request."""
+def _token_with_settings(sorting_off: bool = False) -> sa.Select:
+    """Built once (twice, with ``sorting_off``): the statement is the same for
+    every call but the token's hash, and building it costs more than a
+    millisecond of Python per request."""
     org = aliased(Organisation, name="token_org")
     org_text = sa.cast(org.id, sa.Text)
     # As tenants.organisations.context_for: a client sees itself, a provider
@@ -174,6 +175,10 @@ def _token_with_settings() -> sa.Select:
         sa.func.set_config("baton.tenant_ids", setting, True),
         sa.func.set_config("baton.user_id", "", True),
     ]
+    if sorting_off:
+        # For a request that reads a page in an index's order next and nothing
+        # after it (platform/planner.py): its setting rides on this statement.
+        settings.append(sa.literal_column(planner.SORTING_OFF))
     return (
         sa.select(ApiToken, org, visible, *settings)
         .join(org, org.id == ApiToken.organisation_id)
@@ -202,10 +207,14 @@ def token_with_context(session: Session, token: str) -> tuple[ApiToken, TenantCo
     if session.get_bind().dialect.name != "postgresql":
         row = token_owner(session, token)
         return (row, context_for(session, row.organisation)) if row is not None else None
-    found = session.execute(_token_with_settings(), {"token_hash": hash_api_token(token)}).first()
+    sorting_off = planner.sorting_off_first(session)
+    statement = _token_with_settings(sorting_off)
+    found = session.execute(statement, {"token_hash": hash_api_token(token)}).first()
     if found is None:
         return None
-    row, _, tenant_ids, _, org_kind, _, _ = found
+    row, _, tenant_ids, _, org_kind = found[:5]
+    if sorting_off:
+        planner.mark_sorting_off(session)
     ctx = TenantContext(
         row.organisation_id, org_kind, _tenant_ids(tenant_ids), None, engaged=org_kind == PROVIDER
     )

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from baton.platform.db import in_index_order, utcnow
+from baton.platform.db import utcnow
 from baton.platform.errors import ValidationFailed
 from baton.platform.inputs import MAX_PAGE
+from baton.platform.planner import in_index_order, with_sorting
 from baton.platform.search import LIKE_ESCAPE, contains
 from baton.procurement.handoff.review import provider_visible, provider_visible_in_order
 from baton.procurement.sla import at_risk
@@ -171,13 +172,15 @@ def read_queue(
     this transaction (the API's page, without the due-today panel), so the
     index walk's planner setting ends with it (``in_index_order``)."""
     filters.check()
+    ordered = in_index_order_for(filters)
+    if not ordered:
+        with_sorting(session)
     client_ids = engaged_client_ids(session, provider.id)
     if filters.client_id is not None:
         # A client the provider is not engaged with simply has nothing in the queue.
         client_ids = client_ids & {filters.client_id}
     if not client_ids:
         return QueuePage([], filters.page, False, [])
-    ordered = in_index_order_for(filters)
     visible = provider_visible_in_order if ordered else provider_visible
     stmt = _with_names(sa.select(Requirement)).where(
         *visible(session, provider.id, client_ids),

@@ -19,8 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from baton.platform.db import PREPARED, in_index_order, utc_today
+from baton.platform.db import PREPARED, utc_today
 from baton.platform.errors import ValidationFailed
+from baton.platform.planner import in_index_order, with_sorting
 from baton.platform.search import LIKE_ESCAPE, contains
 from baton.procurement.orders.acknowledgements import OUTCOME_LABELS
 from baton.procurement.orders.drafting import line_total
@@ -227,6 +228,7 @@ def _page(
     # read them all and sorted them instead (86 ms against 1 ms). A filter
     # may match few rows, which a sort then serves better than a long walk.
     if narrowing:
+        with_sorting(session)
         return list(session.scalars(stmt) if scalars else session.execute(stmt))
     # That walk is the plan whatever the provider and the page, so the
     # statement is prepared: planned once per connection rather than on

@@ -12,6 +12,7 @@ from flask import request
 from baton.platform.api import ApiBlueprint, dumped, token_required
 from baton.platform.auth import identity
 from baton.platform.errors import ServiceError
+from baton.platform.planner import paged_only, walks_an_index
 from baton.platform.web import dbs
 from baton.procurement.orders import (
     acknowledgements,
@@ -73,6 +74,7 @@ def _with_etag(po: PurchaseOrder):
 
 
 @blp.get("/purchase-orders")
+@walks_an_index(when=paged_only)
 @token_required()
 @blp.arguments(OrderQuerySchema, location="query")
 @blp.response(200, OrderPageSchema)

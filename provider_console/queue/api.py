@@ -7,6 +7,7 @@ import uuid
 
 from baton.platform.api import ApiBlueprint, token_required
 from baton.platform.auth import identity
+from baton.platform.planner import paged_only, walks_an_index
 from baton.platform.web import dbs
 from baton.procurement.handoff import queue, review
 from baton.sourcing.requirements.presenters import represent
@@ -31,6 +32,7 @@ def _org_id() -> uuid.UUID:
 
 
 @blp.get("/queue")
+@walks_an_index(when=paged_only)
 @token_required(kind="provider")
 @blp.arguments(QueueQuerySchema, location="query")
 @blp.response(200, QueuePageSchema)
