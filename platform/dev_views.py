@@ -16,7 +16,7 @@ from email.utils import getaddresses
 
 from flask import Blueprint, Flask, Response, abort, render_template
 
-from baton.platform import mail
+from baton.platform import mail_files
 from baton.platform.auth import identity, login_manager
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -59,7 +59,7 @@ def _mine(to_header: str) -> bool:
 
 def _message(name: str) -> EmailMessage:
     """A stored message the viewer may read; any other is not found."""
-    msg = mail.read_eml(name)
+    msg = mail_files.read_eml(name)
     if not _mine(str(msg.get("To", ""))):
         abort(404)
     return msg
@@ -76,7 +76,7 @@ def _parts(msg):
 
 @bp.get("/mail")
 def mail_list():
-    mine = [m for m in mail.list_eml(limit=2000) if _mine(str(m["to"]))][:200]
+    mine = [m for m in mail_files.list_eml(limit=2000) if _mine(str(m["to"]))][:200]
     return render_template("dev/mail_list.html", messages=mine)
 
 

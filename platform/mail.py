@@ -1,7 +1,8 @@
-"""Outgoing email: SMTP in production and tests, .eml files in embedded mode.
+"""Outgoing email: SMTP in production and tests, .eml files in embedded mode
+(``mail_files``).
 
 Every logical message has a stable Message-ID derived from what it is about
-(``key``), and a row in the ``sent_mail`` ledger, so a job that runs again
+(``key``), and a row in the ``sent_mail`` ledger (``mail_ledger``), so a job that runs again
 after a crash does not send it again. The ledger is written in its own short
 transactions, next to the SMTP conversation:
 
@@ -32,33 +33,21 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from pathlib import Path
 
-import sqlalchemy as sa
 import structlog
 from flask import current_app, render_template
 
-from baton.platform.db import db, utcnow
-from baton.platform.errors import NotFound
 from baton.platform.jobs import PermanentJobError
-from baton.platform.outbox import (
-    MAIL_CLAIMED,
-    MAIL_HANDED_OVER,
-    MAIL_SENT,
-    MAIL_UNCONFIRMED,
-    SentMail,
-)
+from baton.platform.mail_files import write_eml
+from baton.platform.mail_ledger import DUPLICATE, SENT, UNCONFIRMED, Ledger
 
 log = structlog.get_logger("baton.mail")
 
 # Headers folded with CRLF, as SMTP wants them on the wire.
 POLICY = email.policy.SMTP
-SENT, DUPLICATE, UNCONFIRMED = "sent", "duplicate", "unconfirmed"
 
 
 @dataclass
@@ -133,7 +122,7 @@ def send(mail: OutgoingMail) -> str:
         if settings.smtp_host:
             outcome = _deliver_smtp(msg, mail, ledger)
         else:
-            _write_eml(msg)
+            write_eml(msg)
             ledger.hand_over()
             ledger.confirm()
             outcome = SENT
@@ -146,125 +135,6 @@ def send(mail: OutgoingMail) -> str:
         tenant_id=str(mail.tenant_id) if mail.tenant_id else None,
     )
     return outcome
-
-
-# --- the ledger ------------------------------------------------------------------
-
-
-class Ledger:
-    """The sent_mail row of one Message-ID, changed in short committed transactions.
-
-    One connection (as the service role) serves the whole send, so the three
-    steps cost three short transactions and no more pool checkouts.
-    """
-
-    def __init__(self, message_id: str, mail: OutgoingMail) -> None:
-        self.message_id = message_id
-        self.mail = mail
-        self.token = uuid.uuid4().hex
-        self.outcome = SENT
-        self._conn: sa.Connection | None = None
-
-    @contextmanager
-    def _tx(self) -> Iterator[sa.Connection]:
-        if self._conn is None:
-            self._conn = db.service_engine.connect()
-        try:
-            with self._conn.begin():
-                yield self._conn
-        except sa.exc.DBAPIError:
-            # A dead connection (database restart): the next step takes a fresh one.
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _insert(self, conn: sa.Connection):
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(_LEDGER).on_conflict_do_nothing(index_elements=["message_id"])
-
-    def claim(self) -> bool:
-        """True when this attempt owns the claim and may talk to the server."""
-        mine = _LEDGER.c.message_id == self.message_id
-        with self._tx() as conn:
-            # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON
-            # CONFLICT through SQLAlchemy, which sent every first claim down
-            # the slow path below (two more statements per email).
-            inserted = conn.execute(
-                self._insert(conn)
-                .values(
-                    message_id=self.message_id,
-                    outbox_id=self.mail.outbox_id,
-                    tenant_id=self.mail.tenant_id,
-                    recipients=", ".join(self.mail.to)[:10000],
-                    subject=self.mail.subject[:300],
-                    status=MAIL_CLAIMED,
-                    attempt=self.token,
-                    claimed_at=utcnow(),
-                )
-                .returning(_LEDGER.c.message_id)
-            ).first()
-            if inserted is not None:
-                return True
-            status = conn.execute(
-                sa.select(_LEDGER.c.status).where(mine).with_for_update()
-            ).scalar_one()
-            if status in (MAIL_SENT, MAIL_UNCONFIRMED):
-                self.outcome = DUPLICATE
-                return False
-            if status == MAIL_HANDED_OVER:
-                # An earlier attempt sent the final "." and stopped before the
-                # reply: the server has the message. Sending again would duplicate it.
-                conn.execute(sa.update(_LEDGER).where(mine).values(status=MAIL_UNCONFIRMED))
-                self.outcome = UNCONFIRMED
-                log.warning("mail_unconfirmed", message_id=self.message_id)
-                return False
-            # A claim whose attempt stopped before handing over: take it.
-            conn.execute(
-                sa.update(_LEDGER).where(mine).values(attempt=self.token, claimed_at=utcnow())
-            )
-            return True
-
-    def hand_over(self) -> bool:
-        """Compare-and-set claimed -> handed_over for this attempt's token."""
-        with self._tx() as conn:
-            result = conn.execute(
-                sa.update(_LEDGER)
-                .where(
-                    _LEDGER.c.message_id == self.message_id,
-                    _LEDGER.c.status == MAIL_CLAIMED,
-                    _LEDGER.c.attempt == self.token,
-                )
-                .values(status=MAIL_HANDED_OVER, handed_over_at=utcnow())
-            )
-            return result.rowcount == 1
-
-    def _set(self, **values) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                sa.update(_LEDGER)
-                .where(_LEDGER.c.message_id == self.message_id, _LEDGER.c.attempt == self.token)
-                .values(**values)
-            )
-
-    def confirm(self) -> None:
-        self._set(status=MAIL_SENT, sent_at=utcnow())
-
-    def release(self) -> None:
-        """The server refused the message: a later attempt may send it."""
-        self._set(status=MAIL_CLAIMED, handed_over_at=None)
-
-    def unconfirmed(self) -> None:
-        self._set(status=MAIL_UNCONFIRMED)
-
-
-_LEDGER = SentMail.__table__
 
 
 # --- SMTP ----------------------------------------------------------------------
@@ -418,62 +288,3 @@ def _refused(code: int, reply: bytes, what: str):
     if 500 <= code < 600:
         raise PermanentJobError(message)
     raise smtplib.SMTPResponseException(code, message)
-
-
-# --- embedded mode: .eml files ---------------------------------------------------
-
-
-def mail_dir() -> Path:
-    path = _settings().instance_path / "mail"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _eml_name(msg: EmailMessage) -> str:
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-    return f"{stamp}-{msg['Message-ID'].strip('<>').split('@')[0][:16]}.eml"
-
-
-def _write_eml(msg: EmailMessage) -> Path:
-    """Written under a temporary name and renamed, so no half file is ever listed."""
-    folder = mail_dir()
-    path = folder / _eml_name(msg)
-    tmp = folder / f".{path.name}.tmp"
-    tmp.write_bytes(msg.as_bytes(policy=POLICY))
-    tmp.replace(path)
-    return path
-
-
-_EML_NAME = re.compile(r"^[0-9T]{15}-[0-9a-f]{1,32}\.eml$")
-
-
-def list_eml(limit: int = 200) -> list[dict]:
-    """Newest first: file name, time, sender, recipients, subject."""
-    from email import message_from_bytes
-
-    items = []
-    for path in sorted(mail_dir().glob("*.eml"), reverse=True)[:limit]:
-        msg = message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        items.append(
-            {
-                "name": path.name,
-                "to": msg.get("To", ""),
-                "subject": msg.get("Subject", ""),
-                "date": msg.get("Date", ""),
-                "message_id": msg.get("Message-ID", ""),
-                "attachments": [a.get_filename() for a in msg.iter_attachments()],
-            }
-        )
-    return items
-
-
-def read_eml(name: str) -> EmailMessage:
-    """One stored message by file name; any other name is not found."""
-    from email import message_from_bytes
-
-    if not _EML_NAME.match(name):
-        raise NotFound("mail")
-    path = mail_dir() / name
-    if not path.is_file():
-        raise NotFound("mail")
-    return message_from_bytes(path.read_bytes(), policy=email.policy.default)

@@ -176,17 +176,17 @@ def test_the_mail_pages_never_exist_in_production_even_when_asked_for(tmp_path, 
 
 
 def _listed(app):
-    from baton.platform import mail
+    from baton.platform import mail_files
 
     with app.app_context():
-        return mail.list_eml()
+        return mail_files.list_eml()
 
 
 def _to(app, name):
-    from baton.platform import mail
+    from baton.platform import mail_files
 
     with app.app_context():
-        return str(mail.read_eml(name)["To"])
+        return str(mail_files.read_eml(name)["To"])
 
 
 def test_the_mail_pages_do_not_exist_outside_development(app):
