@@ -204,7 +204,7 @@ queue_schema = QueuePageSchema()
 
 
 def make_engine(url: str) -> sa.Engine:
-    """The engine settings Baton uses (baton.platform.db.make_engine), so the
+    """The engine settings Baton uses (baton.platform.engine.make_engine), so the
     comparison is of the code around the queries, not of driver settings."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]

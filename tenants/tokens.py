@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from baton.platform import audit, planner
-from baton.platform.db import PREPARED, mark_applied, utcnow
+from baton.platform.db import mark_applied, utcnow
+from baton.platform.engine import PREPARED
 from baton.platform.errors import NotFound, ValidationFailed
 from baton.platform.signing import hash_api_token, new_api_token
 from baton.platform.tenancy import CLIENT, ENGAGED, PROVIDER, TenantContext

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from baton.platform.db import Base, make_engine
+from baton.platform.db import Base
+from baton.platform.engine import make_engine
 from baton.platform.models_registry import load_all_models
 
 load_all_models()

@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from baton.platform.db import PREPARED, utc_today
+from baton.platform.db import utc_today
+from baton.platform.engine import PREPARED
 from baton.platform.errors import ValidationFailed
 from baton.platform.planner import in_index_order, with_sorting
 from baton.platform.search import LIKE_ESCAPE, contains

@@ -9,7 +9,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from baton.platform.db import PREPARED, among, among_engaged_clients
+from baton.platform.db import among, among_engaged_clients
+from baton.platform.engine import PREPARED
 from baton.platform.errors import NotFound
 from baton.procurement.orders.models import (
     POAcknowledgement,

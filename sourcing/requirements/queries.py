@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from baton.platform.db import PREPARED, utc_today
+from baton.platform.db import utc_today
+from baton.platform.engine import PREPARED
 from baton.platform.errors import NotFound
 from baton.platform.inputs import check_page
 from baton.platform.search import LIKE_ESCAPE, contains
