@@ -6,7 +6,7 @@ import secrets
 
 from flask import request
 
-from baton.procurement.orders.issues import Upload
+from baton.procurement.orders.issue_messages import Upload
 
 
 def fields() -> dict[str, str]:

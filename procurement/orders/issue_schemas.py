@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from baton.platform.inputs import MAX_PAGE
+from baton.procurement.orders.issue_messages import BODY_LIMIT
 from baton.procurement.orders.issue_models import ISSUE_CAUSES, ISSUE_PARTIES
 from baton.procurement.orders.issue_states import ORDER_ISSUE
-from baton.procurement.orders.issues import BODY_LIMIT
 from baton.sourcing.requirements.schemas import InputSchema
 
 WAITING = ("provider", "client", "supplier")

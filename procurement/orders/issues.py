@@ -12,62 +12,24 @@ one-time key: the same form sent twice changes nothing the second time.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from baton.platform import audit, storage
 from baton.platform.db import utcnow
 from baton.platform.errors import Conflict, NotFound, ValidationFailed
-from baton.platform.request_context import actor_var
-from baton.platform.workflow import CLIENT, PROVIDER, SUPPLIER
+from baton.platform.workflow import PROVIDER
+from baton.procurement.orders import issue_messages as m
 from baton.procurement.orders import issue_queries as q
-from baton.procurement.orders.fields import text_value
-from baton.procurement.orders.issue_models import CAUSE_LABELS, POIssue, POIssueMessage
+from baton.procurement.orders.issue_messages import AlreadySent, Upload
+from baton.procurement.orders.issue_models import CAUSE_LABELS, POIssue
 from baton.procurement.orders.issue_states import ORDER_ISSUE
 from baton.procurement.orders.models import PurchaseOrder
 from baton.procurement.orders.queries import get_for_client, get_for_provider
 from baton.procurement.orders.states import PURCHASE_ORDER
-from baton.sourcing.documents.services import create_document
 
 PARTY_LABELS = {"client": "the client", "supplier": "the supplier"}
-ATTACHMENT_LIMIT = 10 * 1024 * 1024
-BODY_LIMIT = 10_000
-KEY_LIMIT = 64
-
-
-class AlreadySent(Conflict):
-    """The same form came twice; the first one counted."""
-
-    def __init__(self) -> None:
-        super().__init__("This was already sent; nothing was changed.")
-
-
-@dataclass(frozen=True)
-class Upload:
-    stream: BinaryIO
-    filename: str | None
-
-
-# --- checks ----------------------------------------------------------------------
-
-
-def _text(errors: dict, name: str, raw: Any, limit: int, *, multiline: bool, message: str):
-    try:
-        value = text_value(raw, limit=limit, multiline=multiline, required=True)
-    except ValueError as exc:
-        errors[name] = message if str(exc) == "This is required." else str(exc)
-        return None
-    return value
-
-
-def _form_key(raw: Any) -> str | None:
-    """The form's (or the API's Idempotency-Key) one-time key: printable ASCII,
-    so a hostile value is at worst a key nobody else sends."""
-    key = "".join(c for c in str(raw or "")[: KEY_LIMIT * 4] if "!" <= c <= "~")
-    return key[:KEY_LIMIT] or None
 
 
 def _line_no(errors: dict, po: PurchaseOrder, raw: Any) -> int | None:
@@ -87,83 +49,6 @@ def _line_no(errors: dict, po: PurchaseOrder, raw: Any) -> int | None:
     return value
 
 
-def _excerpt(body: str) -> str:
-    line = " ".join(body.split())
-    return line if len(line) <= 120 else line[:119] + "…"
-
-
-# --- writing a message -----------------------------------------------------------
-
-
-def _add_message(
-    session: Session,
-    po: PurchaseOrder,
-    issue: POIssue,
-    *,
-    author_kind: str,
-    author_id: uuid.UUID | None,
-    body: str,
-    upload: Upload | None,
-    shared_with_supplier: bool,
-    form_key: str | None,
-) -> POIssueMessage:
-    message = POIssueMessage(
-        id=uuid.uuid4(),
-        tenant_id=po.tenant_id,
-        provider_id=po.provider_id,
-        issue_id=issue.id,
-        author_kind=author_kind,
-        author_id=author_id,
-        author_label=actor_var.get().label[:200],
-        body=body,
-        shared_with_supplier=shared_with_supplier,
-        form_key=form_key,
-    )
-    if upload is not None:
-        revision = create_document(
-            session,
-            storage.get_store(),
-            po.tenant_id,
-            kind="other",
-            kinds=("other",),
-            title=f"Attachment to issue {issue.number} on {po.number}",
-            number=f"{po.number}-I{issue.number}-{message.id.hex[:8]}",
-            stream=upload.stream,
-            filename=upload.filename,
-            max_bytes=ATTACHMENT_LIMIT,
-            provider_id=po.provider_id,
-            uploaded_by_id=author_id,
-        )
-        message.document_revision_id = revision.id
-    session.add(message)
-    session.flush()
-    return message
-
-
-def _changes(message: POIssueMessage, **more: list) -> dict:
-    found = {"message": [None, _excerpt(message.body)]}
-    if message.document_revision_id:
-        found["attachment"] = [None, str(message.document_revision_id)]
-    return found | more
-
-
-def _record(session: Session, issue: POIssue, action: str, changes: dict) -> None:
-    audit.record(
-        session,
-        tenant_id=issue.tenant_id,
-        provider_id=issue.provider_id,
-        action=f"order_issue.{action}",
-        entity_type="order_issue",
-        entity_id=issue.id,
-        changes=changes,
-    )
-
-
-def _once(session: Session, issue: POIssue, form_key: str | None) -> None:
-    if form_key and q.message_with_key(session, issue, form_key) is not None:
-        raise AlreadySent()
-
-
 # --- the buyer -------------------------------------------------------------------
 
 
@@ -178,7 +63,7 @@ def raise_issue(
     """A new issue on ``po_id`` (or one of its lines), with its first message."""
     # The lock numbers issues one at a time and serialises a double submit.
     po = get_for_provider(session, provider_id, po_id, lock=True)
-    form_key = _form_key(data.get("form_key"))
+    form_key = m.one_time_key(data.get("form_key"))
     if form_key and session.scalar(
         sa.select(POIssue.id).where(
             POIssue.tenant_id == po.tenant_id, POIssue.po_id == po.id, POIssue.form_key == form_key
@@ -196,7 +81,7 @@ def raise_issue(
             "Choose what the issue is: " + ", ".join(v.lower() for v in CAUSE_LABELS.values()) + "."
         )
     line_no = _line_no(errors, po, data.get("line_no"))
-    title = _text(
+    title = m.text_field(
         errors,
         "title",
         data.get("title"),
@@ -204,11 +89,11 @@ def raise_issue(
         multiline=False,
         message="Give the issue a short title.",
     )
-    body = _text(
+    body = m.text_field(
         errors,
         "message",
         data.get("message"),
-        BODY_LIMIT,
+        m.BODY_LIMIT,
         multiline=True,
         message="Describe the issue.",
     )
@@ -237,7 +122,7 @@ def raise_issue(
     )
     session.add(issue)
     session.flush()
-    message = _add_message(
+    message = m.add_message(
         session,
         po,
         issue,
@@ -248,7 +133,7 @@ def raise_issue(
         shared_with_supplier=False,
         form_key=None,
     )
-    _record(
+    m.record(
         session,
         issue,
         "raised",
@@ -260,7 +145,7 @@ def raise_issue(
             "cause": [None, cause],
             "title": [None, title],
         }
-        | _changes(message),
+        | m.message_changes(message),
     )
     return issue
 
@@ -283,17 +168,17 @@ def route(
     """Hand the issue to the client for a decision or to the supplier, with what
     the buyer asks of them (the supplier is emailed its link)."""
     issue, po = _provider_issue(session, provider_id, issue_id)
-    form_key = _form_key(data.get("form_key"))
-    _once(session, issue, form_key)
+    form_key = m.one_time_key(data.get("form_key"))
+    m.refuse_repeat(session, issue, form_key)
     errors: dict[str, str] = {}
     to = str(data.get("to") or "").strip()
     if to not in PARTY_LABELS:
         errors["to"] = "Choose the client or the supplier."
-    body = _text(
+    body = m.text_field(
         errors,
         "message",
         data.get("message"),
-        BODY_LIMIT,
+        m.BODY_LIMIT,
         multiline=True,
         message="Say what you ask of them.",
     )
@@ -311,7 +196,7 @@ def route(
                 "to": f"The supplier has no live link to {po.number}; release it (or send a new link) first."
             }
         )
-    message = _add_message(
+    message = m.add_message(
         session,
         po,
         issue,
@@ -329,7 +214,7 @@ def route(
         issue,
         action,
         side=PROVIDER,
-        changes=_changes(message, routed_to=[before, to]),
+        changes=m.message_changes(message, routed_to=[before, to]),
         event_payload={"message_id": str(message.id)},
     )
     return issue
@@ -345,7 +230,7 @@ def reply_as_provider(
 ) -> POIssue:
     """A buyer's note in the thread; it goes to whoever the issue is with."""
     issue, po = _provider_issue(session, provider_id, issue_id)
-    return _reply(session, po, issue, "provider", user_id, data, upload, transition=None)
+    return m.reply(session, po, issue, "provider", user_id, data, upload, transition=None)
 
 
 def resolve(
@@ -358,7 +243,7 @@ def resolve(
     issue, _po = _provider_issue(session, provider_id, issue_id)
     ORDER_ISSUE.check("resolve", issue.status, PROVIDER)
     errors: dict[str, str] = {}
-    note = _text(
+    note = m.text_field(
         errors, "note", note, 4000, multiline=True, message="Say how the issue was resolved."
     )
     if errors:
@@ -376,7 +261,7 @@ def reopen(session: Session, provider_id: uuid.UUID, issue_id: uuid.UUID, reason
     issue, _po = _provider_issue(session, provider_id, issue_id)
     ORDER_ISSUE.check("reopen", issue.status, PROVIDER)
     errors: dict[str, str] = {}
-    reason = _text(
+    reason = m.text_field(
         errors, "reason", reason, 4000, multiline=True, message="Say why the issue is open again."
     )
     if errors:
@@ -409,7 +294,7 @@ def reply_as_client(
     po = get_for_client(session, tenant_id, issue.po_id)
     if issue.routed_to != "client":
         raise Conflict("The buyer has not asked you about this issue; nothing was sent.")
-    return _reply(session, po, issue, "client", user_id, data, upload, transition="client_answer")
+    return m.reply(session, po, issue, "client", user_id, data, upload, transition="client_answer")
 
 
 def reply_as_supplier(
@@ -428,62 +313,6 @@ def reply_as_supplier(
     issue = q.get_on_order(session, po, wanted, lock=True)
     if issue.routed_to != "supplier":
         raise NotFound("No such order issue.")
-    return _reply(
+    return m.reply(
         session, po, issue, "supplier_link", None, data, upload, transition="supplier_answer"
     )
-
-
-def _reply(
-    session: Session,
-    po: PurchaseOrder,
-    issue: POIssue,
-    author_kind: str,
-    user_id: uuid.UUID | None,
-    data: dict[str, Any],
-    upload: Upload | None,
-    *,
-    transition: str | None,
-) -> POIssue:
-    form_key = _form_key(data.get("form_key"))
-    _once(session, issue, form_key)
-    if not ORDER_ISSUE.in_group("unresolved", issue.status):
-        raise Conflict(f"Issue {issue.number} on {po.number} is resolved; nothing was sent.")
-    errors: dict[str, str] = {}
-    body = _text(
-        errors,
-        "message",
-        data.get("message"),
-        BODY_LIMIT,
-        multiline=True,
-        message="Write your reply.",
-    )
-    if errors:
-        raise ValidationFailed(errors)
-    shared = author_kind == "supplier_link" or (
-        author_kind == "provider" and issue.routed_to == "supplier"
-    )
-    message = _add_message(
-        session,
-        po,
-        issue,
-        author_kind=author_kind,
-        author_id=user_id,
-        body=body,
-        upload=upload,
-        shared_with_supplier=shared,
-        form_key=form_key,
-    )
-    side = {"provider": PROVIDER, "client": CLIENT, "supplier_link": SUPPLIER}[author_kind]
-    if transition and ORDER_ISSUE.allowed(transition, issue.status, side):
-        ORDER_ISSUE.apply(
-            session,
-            issue,
-            transition,
-            side=side,
-            changes=_changes(message),
-            event_payload={"message_id": str(message.id)},
-        )
-    else:
-        issue.updated_at = utcnow()
-        _record(session, issue, "replied", _changes(message))
-    return issue

@@ -7,7 +7,7 @@ import secrets
 
 from flask import request
 
-from baton.procurement.orders.issues import Upload
+from baton.procurement.orders.issue_messages import Upload
 
 FIELDS = ("cause", "line_no", "title", "message", "to", "form_key", "issue_id")
 
