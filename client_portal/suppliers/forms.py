@@ -1,5 +1,6 @@
 """Supplier forms. They carry the CSRF token and render the fields; the rules
-live in services.clean so the form, the CSV import and the API agree."""
+live in ``sourcing.suppliers.fields.clean``, so the form, the CSV import and the
+API agree."""
 
 from __future__ import annotations
 

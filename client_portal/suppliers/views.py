@@ -18,7 +18,7 @@ from baton.platform.file_import import ImportRejected
 from baton.platform.inputs import page_from
 from baton.platform.web import dbs
 from baton.procurement.sla import scorecards
-from baton.sourcing.suppliers import services
+from baton.sourcing.suppliers import fields, services
 from baton.sourcing.suppliers.csv_import import template_csv
 from baton.sourcing.suppliers.models import QUALIFICATION_STATUSES, Supplier
 
@@ -219,7 +219,7 @@ def import_template():
 
 
 def _columns() -> list[tuple[str, bool, str]]:
-    return [(name, name in services.REQUIRED, COLUMN_HELP[name]) for name in services.FIELDS]
+    return [(name, name in fields.REQUIRED, COLUMN_HELP[name]) for name in fields.FIELDS]
 
 
 COLUMN_HELP = {

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from baton.platform.file_import import ImportRejected, RowError
+from baton.sourcing.suppliers.fields import FIELDS, REQUIRED, clean
 from baton.sourcing.suppliers.models import Supplier
-from baton.sourcing.suppliers.services import FIELDS, REQUIRED, clean
 
 MAX_ROWS = 20_000
 MAX_ERRORS = 500
